@@ -1,0 +1,28 @@
+# Two commands for a newcomer:  `make run` (set up + default benchmark)  and  `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.bench-installed
+
+.PHONY: setup run test clean
+
+setup: $(STAMP)
+
+# torch first, pinned to the CPU build this machine ships, so nothing pulls a multi-GB CUDA
+# build; torchattacks last and without dependencies (its metadata breaks pip's resolver).
+$(STAMP): requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $(STAMP)
+
+run: setup
+	$(BIN)/python -m datasets synthetic
+
+test: setup
+	$(BIN)/python -m pytest
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
