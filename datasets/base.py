@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
+import struct
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
+import scipy.io
+from scipy.io.matlab import MatReadError
 
 from bench.errors import ConfigError, DataFormatError
 from datasets.paths import locate_files
@@ -84,6 +89,43 @@ def nan_trials(trials: list[np.ndarray], policy: str, source: str, ids: list[int
     return keep, notes
 
 
+# What scipy's MAT parser raises on truncated or corrupt bytes (OSError: "could not read bytes").
+_UNREADABLE = (MatReadError, ValueError, TypeError, IndexError, KeyError, OSError, EOFError,
+               OverflowError, struct.error, zlib.error)
+
+
+def load_mat(path: Path) -> dict[str, Any]:
+    """Read a MATLAB v4/v5/v7 file as the reference loaders do.
+
+    Parameters
+    ----------
+    path : Path
+        The ``.mat`` file.
+
+    Returns
+    -------
+    dict
+        Variable name -> array, as :func:`scipy.io.loadmat` returns them (cells are object arrays).
+
+    Raises
+    ------
+    DataFormatError
+        The file is MATLAB v7.3 (HDF5), which scipy cannot read, or it is truncated or corrupt.
+    """
+    try:
+        return scipy.io.loadmat(path, verify_compressed_data_integrity=False)
+    except NotImplementedError as e:
+        raise DataFormatError(
+            f"{path}: MATLAB v7.3 (HDF5) file, which scipy.io cannot read. Load it in MATLAB and save "
+            "it again with the '-v7' option, or replace it with the original from the download."
+        ) from e
+    except _UNREADABLE as e:
+        raise DataFormatError(
+            f"{path}: not a readable MATLAB file ({type(e).__name__}: {e}); it is truncated or "
+            "corrupt. Replace it with the original from the download."
+        ) from e
+
+
 class FileDataset:
     """A dataset stored as one file per subject (or per subject and session).
 
@@ -104,10 +146,15 @@ class FileDataset:
         """Read one file into a Recording."""
         raise NotImplementedError
 
+    def dataset_notes(self) -> tuple[str, ...]:
+        """Notes about the dataset as a whole (e.g. excluded participants), recorded with results."""
+        return ()
+
     def files(self, data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
         """Locate the dataset's files, or raise an error naming where it looked."""
         return locate_files(self.name, data_dir, self.find_files, layout=self.layout, obtain=self.obtain)
 
     def load(self, data_dir: str | os.PathLike[str] | None = None) -> Recording:
         """Read every file of the dataset into one Recording."""
-        return Recording.concat([self.read_file(p) for p in self.files(data_dir)])
+        recording = Recording.concat([self.read_file(p) for p in self.files(data_dir)])
+        return dataclasses.replace(recording, notes=self.dataset_notes() + recording.notes)

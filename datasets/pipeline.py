@@ -110,7 +110,7 @@ def prepare(
 def _build_segments(source: Any, files: list[Path], config: SegmentConfig) -> tuple[dict[str, Any], dict[str, Any]]:
     """Segment file by file; arrays are returned as per-file parts (joined on disk by the cache)."""
     parts: dict[str, list[np.ndarray]] = {name: [] for name in _SEGMENT_ARRAYS}
-    notes: list[str] = []
+    notes: list[str] = list(source.dataset_notes())
     offset, first = 0, None
     for path in files:
         recording = source.read_file(path)

@@ -64,7 +64,8 @@ class Recording:
         object.__setattr__(self, "trials", tuple(self.trials))
         object.__setattr__(self, "ch_names", tuple(self.ch_names))
         object.__setattr__(self, "rating_names", tuple(self.rating_names))
-        object.__setattr__(self, "ratings", np.asarray(self.ratings, dtype=np.float64).reshape(n, -1))
+        ratings = np.asarray(self.ratings, dtype=np.float64)
+        object.__setattr__(self, "ratings", ratings.reshape(n, -1) if n else ratings.reshape(0, len(self.rating_names)))
         for name in ("subject", "session", "trial"):
             ids = _ids(getattr(self, name))
             if ids.shape != (n,):
