@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.errors import ConfigError, DataFormatError, DataNotFoundError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, check_nan_policy, load_mat, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat, nan_trials
 from datasets.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -129,7 +129,7 @@ def drop_reason(data: np.ndarray, rating: np.ndarray, min_samples: int, where: s
 
 
 @dataclass(frozen=True)
-class AmigosConfig:
+class AmigosConfig(ReaderConfig):
     """Reader options for AMIGOS.
 
     Parameters
@@ -148,10 +148,10 @@ class AmigosConfig:
 
     trials: str = "short"
     skip_subjects: tuple[int, ...] = SKIP_SUBJECTS
-    nan_policy: str = "drop-trial"
     baseline_s: float = BASELINE_S
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if self.trials not in TRIAL_SETS:
             raise ConfigError(f"trials must be one of {TRIAL_SETS}, got {self.trials!r}")
         skip = tuple(self.skip_subjects)
@@ -160,7 +160,6 @@ class AmigosConfig:
                 f"skip_subjects must be participant numbers >= 1 (e.g. (9, 12)), got {self.skip_subjects!r}"
             )
         object.__setattr__(self, "skip_subjects", skip)
-        check_nan_policy(self.nan_policy)
         if not (isinstance(self.baseline_s, (int, float)) and math.isfinite(self.baseline_s)
                 and self.baseline_s >= 0):
             raise ConfigError(f"baseline_s must be a finite number of seconds >= 0, got {self.baseline_s!r}")
@@ -209,12 +208,10 @@ class Amigos(FileDataset):
     def __init__(self, config: AmigosConfig | None = None) -> None:
         self.config = config or AmigosConfig()
 
-    def find_files(self, root: Path) -> list[Path]:
-        for folder in (root / SUBFOLDER, root):
-            found = subject_files(folder)
-            if found:
-                return list(found.values())
-        return []
+    subfolders = (SUBFOLDER,)
+
+    def files_in(self, folder: Path) -> list[Path]:
+        return list(subject_files(folder).values())
 
     def files(self, data_dir: str | os.PathLike[str] | None = None) -> list[Path]:
         """The dataset's files, without those of ``skip_subjects``."""

@@ -49,10 +49,21 @@ class DatasetInfo:
     baseline_s: float
 
 
-def check_nan_policy(policy: str) -> None:
-    """Raise a ConfigError unless ``policy`` is one of :data:`NAN_POLICIES`."""
-    if policy not in NAN_POLICIES:
-        raise ConfigError(f"nan_policy must be one of {NAN_POLICIES}, got {policy!r}")
+@dataclass(frozen=True)
+class ReaderConfig:
+    """Reader options every dataset has.
+
+    Parameters
+    ----------
+    nan_policy : {"drop-trial", "error"}
+        What to do with a trial whose EEG holds NaN or inf (dropped trials are logged and noted).
+    """
+
+    nan_policy: str = "drop-trial"
+
+    def __post_init__(self) -> None:
+        if self.nan_policy not in NAN_POLICIES:
+            raise ConfigError(f"nan_policy must be one of {NAN_POLICIES}, got {self.nan_policy!r}")
 
 
 def nan_trials(trials: list[np.ndarray], policy: str, source: str, ids: list[int]) -> tuple[list[bool], list[str]]:
@@ -129,8 +140,8 @@ def load_mat(path: Path) -> dict[str, Any]:
 class FileDataset:
     """A dataset stored as one file per subject (or per subject and session).
 
-    Subclasses set ``info``, ``layout`` and ``obtain``, and implement ``find_files`` and
-    ``read_file``.
+    Subclasses set ``info``, ``layout``, ``obtain`` and ``subfolders``, and implement
+    ``files_in`` and ``read_file``.
     """
 
     name: ClassVar[str]
@@ -138,9 +149,20 @@ class FileDataset:
     layout: ClassVar[str]
     obtain: ClassVar[str]
 
-    def find_files(self, root: Path) -> list[Path]:
-        """The dataset's files below ``root``, sorted; empty when there are none."""
+    subfolders: ClassVar[tuple[str, ...]] = ()
+    """Folders below the dataset root that may hold the files, tried before the root itself."""
+
+    def files_in(self, folder: Path) -> list[Path]:
+        """The dataset's files in ``folder``, sorted; empty when there are none."""
         raise NotImplementedError
+
+    def find_files(self, root: Path) -> list[Path]:
+        """The files of the first of ``root/<subfolder>``, ..., ``root`` that has any."""
+        for folder in (*(root / s for s in self.subfolders), root):
+            files = self.files_in(folder) if folder.is_dir() else []
+            if files:
+                return files
+        return []
 
     def read_file(self, path: Path) -> Recording:
         """Read one file into a Recording."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.errors import DataFormatError, UnsafePickleError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, check_nan_policy, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig, nan_trials
 from datasets.recording import Recording
 
 CH_NAMES = (
@@ -174,19 +174,8 @@ def _py2_array(a: np.ndarray) -> bytes:
 
 
 @dataclass(frozen=True)
-class DeapConfig:
-    """Reader options for DEAP.
-
-    Parameters
-    ----------
-    nan_policy : {"drop-trial", "error"}
-        What to do with a trial whose EEG holds NaN or inf (dropped trials are logged and noted).
-    """
-
-    nan_policy: str = "drop-trial"
-
-    def __post_init__(self) -> None:
-        check_nan_policy(self.nan_policy)
+class DeapConfig(ReaderConfig):
+    """Reader options for DEAP: only the shared ``nan_policy``."""
 
 
 @DATASETS.register("deap")
@@ -217,13 +206,10 @@ class Deap(FileDataset):
     def __init__(self, config: DeapConfig | None = None) -> None:
         self.config = config or DeapConfig()
 
-    def find_files(self, root: Path) -> list[Path]:
-        for folder in (root / "data_preprocessed_python", root):
-            if folder.is_dir():
-                files = sorted(p for p in folder.iterdir() if FILE_NAME.match(p.name) and p.is_file())
-                if files:
-                    return files
-        return []
+    subfolders = ("data_preprocessed_python",)
+
+    def files_in(self, folder: Path) -> list[Path]:
+        return sorted(p for p in folder.iterdir() if FILE_NAME.match(p.name) and p.is_file())
 
     def read_file(self, path: Path) -> Recording:
         match = FILE_NAME.match(path.name)

@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.errors import ConfigError, DataFormatError, DataNotFoundError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, check_nan_policy, load_mat, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat, nan_trials
 from datasets.paths import locate_files
 from datasets.recording import Recording
 
@@ -188,19 +188,8 @@ def _feature_files(root: Path) -> list[Path]:
 
 
 @dataclass(frozen=True)
-class SeedConfig:
-    """Reader options for SEED.
-
-    Parameters
-    ----------
-    nan_policy : {"drop-trial", "error"}
-        What to do with a trial whose EEG holds NaN or inf (dropped trials are logged and noted).
-    """
-
-    nan_policy: str = "drop-trial"
-
-    def __post_init__(self) -> None:
-        check_nan_policy(self.nan_policy)
+class SeedConfig(ReaderConfig):
+    """Reader options for SEED: only the shared ``nan_policy``."""
 
 
 @DATASETS.register("seed")
@@ -246,12 +235,10 @@ class Seed(FileDataset):
     def __init__(self, config: SeedConfig | None = None) -> None:
         self.config = config or SeedConfig()
 
-    def find_files(self, root: Path) -> list[Path]:
-        for folder in (root / RAW_DIR, root):
-            files = session_files(folder)
-            if files:
-                return list(files)
-        return []
+    subfolders = (RAW_DIR,)
+
+    def files_in(self, folder: Path) -> list[Path]:
+        return list(session_files(folder))
 
     def read_file(self, path: Path) -> Recording:
         ids = session_files(path.parent).get(path)

@@ -29,6 +29,7 @@ import numpy as np
 from bench.errors import ConfigError
 from bench.registry import DATASETS
 from datasets import deap
+from datasets.base import ReaderConfig
 from datasets.cache import cache_key
 from datasets.grids import positions
 from datasets.paths import cache_dir
@@ -40,7 +41,7 @@ RIGHT_FRONTAL = ("FP2", "AF4", "F4", "F8", "FC6", "FC2")
 
 
 @dataclass(frozen=True)
-class SyntheticConfig:
+class SyntheticConfig(ReaderConfig):
     """Size, balance and effect strength of the simulated dataset.
 
     Parameters
@@ -56,7 +57,7 @@ class SyntheticConfig:
     seed : int
         Everything is a deterministic function of the config, seed included.
     nan_policy : str
-        Passed to the DEAP reader; simulated data has no NaN, so "error".
+        Passed to the DEAP reader; simulated data has no NaN, so "error" by default.
     """
 
     n_subjects: int = 8
@@ -69,6 +70,7 @@ class SyntheticConfig:
     nan_policy: str = "error"
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         if not 1 <= self.n_subjects <= 99:
             raise ConfigError(f"synthetic.n_subjects must be 1..99 (files are sNN.dat), got {self.n_subjects}")
         if self.n_trials < 1 or self.trial_s < 1:
