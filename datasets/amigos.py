@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.errors import ConfigError, DataFormatError, DataNotFoundError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat
 from datasets.recording import Recording
 
 log = logging.getLogger(__name__)
@@ -193,7 +193,7 @@ class Amigos(FileDataset):
 
     info = DatasetInfo(
         sfreq=SFREQ, ch_names=CH_NAMES, tasks=("valence", "arousal", "quadrant"), grid="amigos",
-        baseline_s=BASELINE_S,
+        baseline_s=BASELINE_S, rating_names=RATING_NAMES,
     )
     layout = (
         "  DIR/amigos/Data_Preprocessed_P01.mat ... Data_Preprocessed_P40.mat\n"
@@ -254,23 +254,13 @@ class Amigos(FileDataset):
             trials.append(np.ascontiguousarray(x[:, : len(CH_NAMES)].T, dtype=np.float32))
             rows.append(r.reshape(-1)[list(RATING_COLUMNS)])
             ids.append(tid)
-        keep, nan_notes = nan_trials(trials, self.config.nan_policy, str(path), ids)
-        notes += nan_notes
-        if not any(keep):
+        recording = self.file_recording(
+            path, trials, np.asarray(rows), ids, int(match.group(1)), notes=tuple(notes),
+            baseline_s=float(self.config.baseline_s),
+        )
+        if recording.n_trials == 0:
             raise DataFormatError(
-                f"{path}: no usable trial among the first {n_used}: " + " | ".join(notes)
+                f"{path}: no usable trial among the first {n_used}: " + " | ".join(recording.notes)
                 + f". Add participant {int(match.group(1))} to skip_subjects."
             )
-        return Recording(
-            dataset=self.name,
-            trials=tuple(x for x, k in zip(trials, keep) if k),
-            ratings=np.asarray(rows, dtype=np.float64)[keep],
-            rating_names=RATING_NAMES,
-            subject=np.full(sum(keep), int(match.group(1))),
-            session=np.ones(sum(keep), dtype=np.int64),
-            trial=np.asarray(ids)[keep],
-            sfreq=SFREQ,
-            ch_names=CH_NAMES,
-            baseline_s=float(self.config.baseline_s),
-            notes=tuple(notes),
-        )
+        return recording

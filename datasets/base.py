@@ -40,6 +40,8 @@ class DatasetInfo:
         Key of the dataset's 9x9 electrode map in :data:`datasets.grids.LAYOUTS`.
     baseline_s : float
         Seconds of pre-stimulus baseline at the start of each trial.
+    rating_names : tuple of str
+        Names of the rating columns the reader returns.
     """
 
     sfreq: float
@@ -47,6 +49,7 @@ class DatasetInfo:
     tasks: tuple[str, ...]
     grid: str
     baseline_s: float
+    rating_names: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -167,6 +170,41 @@ class FileDataset:
     def read_file(self, path: Path) -> Recording:
         """Read one file into a Recording."""
         raise NotImplementedError
+
+    def file_recording(
+        self, path: Path, trials: list[np.ndarray], ratings: np.ndarray, trial_ids: list[int], subject: int,
+        session: int = 1, notes: tuple[str, ...] = (), baseline_s: float | None = None,
+    ) -> Recording:
+        """The Recording of one file, after the NaN policy.
+
+        Parameters
+        ----------
+        path : Path
+            The file, named in notes and errors.
+        trials : list of ndarray, each (n_channels, n_samples) float32
+        ratings : ndarray, shape (n_trials, n_ratings)
+        trial_ids : list of int
+        subject, session : int
+        notes : tuple of str
+            What the reader already dropped.
+        baseline_s : float, optional
+            Defaults to ``info.baseline_s``.
+        """
+        keep, nan_notes = nan_trials(trials, self.config.nan_policy, str(path), trial_ids)
+        n = sum(keep)
+        return Recording(
+            dataset=self.name,
+            trials=tuple(x for x, k in zip(trials, keep) if k),
+            ratings=np.asarray(ratings, dtype=np.float64).reshape(len(trials), -1)[keep] if trials else [],
+            rating_names=self.info.rating_names,
+            subject=np.full(n, subject),
+            session=np.full(n, session),
+            trial=np.asarray(trial_ids, dtype=np.int64)[keep],
+            sfreq=self.info.sfreq,
+            ch_names=self.info.ch_names,
+            baseline_s=self.info.baseline_s if baseline_s is None else baseline_s,
+            notes=tuple(notes) + tuple(nan_notes),
+        )
 
     def dataset_notes(self) -> tuple[str, ...]:
         """Notes about the dataset as a whole (e.g. excluded participants), recorded with results."""

@@ -18,7 +18,7 @@ import numpy as np
 
 from bench.errors import DataFormatError, UnsafePickleError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, ReaderConfig, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig
 from datasets.recording import Recording
 
 CH_NAMES = (
@@ -195,7 +195,7 @@ class Deap(FileDataset):
 
     info = DatasetInfo(
         sfreq=SFREQ, ch_names=CH_NAMES, tasks=("valence", "arousal", "quadrant"), grid="deap",
-        baseline_s=BASELINE_S,
+        baseline_s=BASELINE_S, rating_names=RATING_NAMES,
     )
     layout = "  DIR/deap/data_preprocessed_python/s01.dat ... s32.dat"
     obtain = (
@@ -217,18 +217,4 @@ class Deap(FileDataset):
             raise DataFormatError(f"{path}: DEAP files are named sNN.dat (e.g. s01.dat)")
         data, labels = read_dat(path)
         trials = [x[: len(CH_NAMES)].astype(np.float32) for x in data]
-        ids = list(range(1, len(trials) + 1))
-        keep, notes = nan_trials(trials, self.config.nan_policy, str(path), ids)
-        return Recording(
-            dataset=self.name,
-            trials=tuple(x for x, k in zip(trials, keep) if k),
-            ratings=labels[keep],
-            rating_names=RATING_NAMES,
-            subject=np.full(sum(keep), int(match.group(1))),
-            session=np.ones(sum(keep), dtype=np.int64),
-            trial=np.asarray(ids)[keep],
-            sfreq=SFREQ,
-            ch_names=CH_NAMES,
-            baseline_s=BASELINE_S,
-            notes=tuple(notes),
-        )
+        return self.file_recording(path, trials, labels, list(range(1, len(trials) + 1)), int(match.group(1)))

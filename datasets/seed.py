@@ -20,7 +20,7 @@ import numpy as np
 
 from bench.errors import ConfigError, DataFormatError, DataNotFoundError
 from bench.registry import DATASETS
-from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat, nan_trials
+from datasets.base import DatasetInfo, FileDataset, ReaderConfig, load_mat
 from datasets.paths import locate_files
 from datasets.recording import Recording
 
@@ -220,7 +220,8 @@ class Seed(FileDataset):
       instead of failing deep inside the parser or mislabelling trials.
     """
 
-    info = DatasetInfo(sfreq=SFREQ, ch_names=CH_NAMES, tasks=("emotion",), grid="seed", baseline_s=0.0)
+    info = DatasetInfo(sfreq=SFREQ, ch_names=CH_NAMES, tasks=("emotion",), grid="seed", baseline_s=0.0,
+                       rating_names=RATING_NAMES)
     layout = (
         f"  DIR/seed/{RAW_DIR}/1_20131027.mat ... 15_20131105.mat and {LABEL_FILE}\n"
         "  (the older release's names, e.g. dujingcheng_20131027.mat, work too)"
@@ -258,20 +259,7 @@ class Seed(FileDataset):
                 f"K = 1 ... {len(labels)}. Replace the mismatched file."
             )
         trials = [_eeg_trial(mat[key], path, key) for _, key in keys]
-        keep, notes = nan_trials(trials, self.config.nan_policy, str(path), numbers)
-        return Recording(
-            dataset=self.name,
-            trials=tuple(x for x, k in zip(trials, keep) if k),
-            ratings=labels[keep].astype(np.float64),
-            rating_names=RATING_NAMES,
-            subject=np.full(sum(keep), ids[0]),
-            session=np.full(sum(keep), ids[1]),
-            trial=np.asarray(numbers)[keep],
-            sfreq=SFREQ,
-            ch_names=CH_NAMES,
-            baseline_s=0.0,
-            notes=tuple(notes),
-        )
+        return self.file_recording(path, trials, labels, numbers, subject=ids[0], session=ids[1])
 
     def extracted_files(self, data_dir: str | os.PathLike[str] | None) -> list[Path]:
         """The ``ExtractedFeatures`` session files, in (subject, session) order.
