@@ -37,8 +37,7 @@ def load(name: str, data_dir: str | os.PathLike[str] | None = None, config: Any 
     config : dataclass, optional
         The dataset's reader config; None uses its defaults.
     """
-    cls = DATASETS.get(name)
-    return (cls(config) if config is not None else cls()).load(data_dir)
+    return DATASETS.get(name)(config).load(data_dir)
 
 
 __all__ = [

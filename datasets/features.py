@@ -118,10 +118,16 @@ def de_from_filtered(x: np.ndarray, de_of: str = "variance", log_base: str = "e"
     return de / np.log(2) if log_base == "2" else de
 
 
+def _filter(config: FeatureConfig):
+    """``sosfiltfilt`` for zero-phase filtering, ``sosfilt`` for causal."""
+    return signal.sosfiltfilt if config.filtering == "zero-phase" else signal.sosfilt
+
+
 def _de_block(x: np.ndarray, sos: list[np.ndarray], config: FeatureConfig) -> np.ndarray:
     out = np.empty(x.shape[:-1] + (len(sos),), dtype=np.float32)
+    filt = _filter(config)
     for b, s in enumerate(sos):
-        filtered = signal.sosfiltfilt(s, x, axis=-1) if config.filtering == "zero-phase" else signal.sosfilt(s, x, axis=-1)
+        filtered = filt(s, x, axis=-1)
         out[..., b] = de_from_filtered(filtered, config.de_of, config.log_base, config.ddof)
     return out
 
@@ -162,5 +168,4 @@ def bandpass_trial(x: np.ndarray, sfreq: float, config: FeatureConfig) -> np.nda
     ndarray, shape (n_bands, n_channels, n_samples), float32
     """
     sos = band_filters(sfreq, config.bands, config.order)
-    filt = signal.sosfiltfilt if config.filtering == "zero-phase" else signal.sosfilt
-    return np.stack([filt(s, x, axis=-1) for s in sos]).astype(np.float32)
+    return np.stack([_filter(config)(s, x, axis=-1) for s in sos]).astype(np.float32)

@@ -83,7 +83,7 @@ def prepare(
     Prepared
     """
     segment_config = segment_config or SegmentConfig()
-    source = DATASETS.get(dataset)(reader) if reader is not None else DATASETS.get(dataset)()
+    source = DATASETS.get(dataset)(reader)
     if dataset == "synthetic" and cache_root is not None:
         source.root = cache_root
     cache = ArrayCache(cache_dir(cache_root))
