@@ -19,7 +19,7 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $(STAMP)
 
 run: setup
-	$(BIN)/python -m datasets synthetic
+	$(BIN)/python -m bench run
 
 test: setup
 	$(BIN)/python -m pytest

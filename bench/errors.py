@@ -36,3 +36,18 @@ class UnsafePickleError(DataFormatError):
 
 class CacheError(BenchError, OSError):
     """The on-disk cache cannot be read or written."""
+
+
+class IncompatibleError(BenchError):
+    """A method's representation cannot be converted into the one a classifier consumes.
+
+    The runner records the pair as ``n/a`` with this message as the reason.
+    """
+
+
+class MethodError(BenchError, RuntimeError):
+    """An augmentation method cannot produce what it was asked for on this data."""
+
+
+class LeakageError(BenchError, AssertionError):
+    """A split puts the same trial or subject on both sides of a leakage-safe protocol."""

@@ -12,6 +12,7 @@ what exists and the closest match. Components live in the packages named by
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import importlib
 import re
@@ -60,6 +61,16 @@ class Registry:
 
         return decorator
 
+    @contextlib.contextmanager
+    def temporarily(self, name: str, cls: Any) -> Iterator[Any]:
+        """Register ``cls`` as ``name`` for the duration of a ``with`` block (tests, plug-ins)."""
+        self._load()
+        self.register(name)(cls)
+        try:
+            yield cls
+        finally:
+            self._items.pop(name, None)
+
     def _load(self) -> None:
         if not self._loaded:
             self._loaded = True
@@ -106,3 +117,7 @@ def _qualname(obj: Any) -> str:
 
 
 DATASETS = Registry("dataset", packages=("datasets",))
+METHODS = Registry("method", packages=("methods",))
+CLASSIFIERS = Registry("classifier", packages=("bench.classifiers",))
+ATTACKS = Registry("attack", packages=("bench.attacks",))
+PROTOCOLS = Registry("protocol", packages=("bench.protocols",))

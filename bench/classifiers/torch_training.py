@@ -1,0 +1,264 @@
+"""The one training loop of every torch classifier, and what it needs.
+
+A torch classifier subclasses :class:`TorchClassifier` and only says how to :meth:`~TorchClassifier.build`
+its network (plus, optionally, a weight :meth:`~TorchClassifier.constrain` applied after every
+optimiser step). Fitting is the same for all of them:
+
+1. the standardisation statistics are computed on the training windows given to ``fit``;
+2. ``module_ = Sequential(Standardize(mean, std), network)`` maps windows in their own units to
+   logits, so attacks differentiate through the standardisation too;
+3. Adam on cross-entropy over shuffled mini-batches for a fixed number of epochs; the model after
+   the last epoch is the final one (no selection on any held-out data).
+
+Everything random (initialisation, dropout, shuffling) happens inside
+:func:`bench.seeding.torch_rng`, so a fit is a function of its ``rng`` and leaves torch's global
+random state as it found it. torch itself is imported only when a network is built or trained, so
+registering the classifiers costs nothing.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from bench.components import Classifier, DataInfo, check_labels
+from bench.config import ComponentConfig
+from bench.errors import ConfigError
+from bench.seeding import child_seed, torch_rng
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+
+def check_positive_ints(config: Any, *fields: str) -> None:
+    """Raise ConfigError unless each named field of ``config`` is an integer >= 1."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for field in fields:
+        value = getattr(config, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
+                f"set a positive whole number (the default is {defaults[field]})"
+            )
+
+
+@dataclass(frozen=True)
+class TorchConfig(ComponentConfig):
+    """Training settings shared by every torch classifier.
+
+    Parameters
+    ----------
+    epochs : int
+        Passes over the training windows; the model after the last one is kept.
+    batch_size : int
+        Windows per optimiser step (the last batch of an epoch may be smaller).
+    lr : float
+        Adam learning rate.
+    weight_decay : float
+        Adam's L2 penalty (added to the gradient, as ``torch.optim.Adam`` does).
+    dropout : float
+        Dropout probability of the network's dropout layers, in [0, 1).
+    """
+
+    epochs: int = 100
+    batch_size: int = 256
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        check_positive_ints(self, "epochs", "batch_size")
+        name = type(self).__qualname__
+        if not self.lr > 0:
+            raise ConfigError(f"{name}.lr must be > 0, got {self.lr!r}; use a small positive rate such as 1e-3")
+        if not self.weight_decay >= 0:
+            raise ConfigError(f"{name}.weight_decay must be >= 0, got {self.weight_decay!r}; use 0 to switch it off")
+        if not 0 <= self.dropout < 1:
+            raise ConfigError(f"{name}.dropout must be in [0, 1), got {self.dropout!r}; use 0 to switch it off")
+
+    @staticmethod
+    def search_space(trial: Any) -> dict[str, Any]:
+        """Learning rate and weight decay (log-uniform) and dropout."""
+        return {
+            "lr": trial.suggest_float("lr", 1e-5, 1e-2, log=True),
+            "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
+            "dropout": trial.suggest_float("dropout", 0.0, 0.6),
+        }
+
+
+_CHUNK = 1024
+
+
+def standardisation(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of ``X`` over ``axes`` (which include the sample axis 0).
+
+    A (numerically) constant feature, such as a grid cell outside the electrode hull, gets a
+    standard deviation of 1 so that it maps to 0 instead of dividing by zero.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, *window shape)
+    axes : tuple of int
+        Must include 0; computed in float64, a chunk of windows at a time.
+
+    Returns
+    -------
+    mean, std : ndarray of float32, shape of ``X`` with ``axes`` reduced to 1 (broadcastable)
+    """
+    chunks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]  # float64 temporaries stay small
+    count = int(np.prod([X.shape[a] for a in axes]))
+    mean = sum(c.sum(axis=axes, keepdims=True, dtype=np.float64) for c in chunks) / count
+    std = np.sqrt(sum(np.square(c - mean).sum(axis=axes, keepdims=True) for c in chunks) / count)
+    std = np.where(std > np.finfo(np.float32).eps * np.abs(mean), std, 1.0)
+    return mean.astype(np.float32), std.astype(np.float32)
+
+
+@functools.cache
+def _standardize_class() -> type[nn.Module]:
+    import torch
+    from torch import nn
+
+    class Standardize(nn.Module):
+        """``(x - mean) / std`` with the training windows' statistics held as buffers.
+
+        Parameters
+        ----------
+        mean, std : ndarray, shape broadcastable to (n, *window shape)
+        """
+
+        def __init__(self, mean: np.ndarray, std: np.ndarray) -> None:
+            super().__init__()
+            self.register_buffer("mean", torch.as_tensor(mean))
+            self.register_buffer("std", torch.as_tensor(std))
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return (x - self.mean) / self.std
+
+    Standardize.__module__, Standardize.__qualname__ = __name__, "Standardize"
+    return Standardize
+
+
+def __getattr__(name: str) -> Any:
+    # PEP 562: ``Standardize`` (an nn.Module) is created on first access, so importing this module
+    # does not import torch; the name still resolves for pickle and ``from ... import Standardize``.
+    if name == "Standardize":
+        return _standardize_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def output_shape(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Shape of one window's output of ``module`` (a zero input in eval mode; no state changes)."""
+    import torch
+
+    was_training = module.training
+    module.eval()
+    with torch.no_grad():
+        out = module(torch.zeros((1, *input_shape)))
+    module.train(was_training)
+    return tuple(out.shape[1:])
+
+
+class TorchClassifier(Classifier):
+    """Base of the torch classifiers: shared fit (standardise, Adam, cross-entropy) and scoring.
+
+    Subclasses set ``representation``, ``Config`` (a :class:`TorchConfig`) and ``norm_axes``, and
+    implement :meth:`build`.
+
+    Attributes
+    ----------
+    norm_axes : tuple of int
+        Axes of the ``(n, *window shape)`` input over which the standardisation mean and standard
+        deviation are computed: ``(0,)`` standardises every feature, ``(0, 2)`` every channel of
+        ``(n, channels, times)`` windows.
+    on_epoch : callable (epoch, mean training loss) -> None, or None
+        Called after every epoch (Optuna pruning hooks in here); may raise to stop training.
+    module_ : nn.Module
+        After ``fit``: ``Sequential(Standardize, network)``, windows in their own units -> logits.
+    history_ : list of float
+        Mean training cross-entropy of every epoch so far.
+    input_shape_ : tuple of int
+        Window shape seen by ``fit``.
+    """
+
+    differentiable: ClassVar[bool] = True
+    norm_axes: ClassVar[tuple[int, ...]] = (0,)
+    config: TorchConfig
+
+    def __init__(self, config: TorchConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
+        super().__init__(config, info=info, device=device)
+        self.on_epoch: Callable[[int, float], None] | None = None
+
+    def build(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
+        """The network, mapping standardised windows of ``input_shape`` to ``n_classes`` logits."""
+        raise NotImplementedError
+
+    def constrain(self, network: nn.Module) -> None:
+        """Adjust weights after every optimiser step (e.g. max-norm); nothing by default."""
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> TorchClassifier:
+        """Train on windows ``X`` (n, *window shape) with labels ``y`` (n,); returns self."""
+        import torch
+
+        X = self._windows(X, "fit")
+        y = check_labels(y, self.info.n_classes, f"{self.name}.fit")
+        if len(X) != len(y) or not len(X):
+            raise ConfigError(f"{self.name}.fit: needs as many labels as windows and at least one window, "
+                              f"got {len(X)} windows and {len(y)} labels")
+        self.input_shape_ = X.shape[1:]
+        self.history_: list[float] = []
+        mean, std = standardisation(X, self.norm_axes)
+        with torch_rng(rng):
+            network = self.build(self.input_shape_, self.info.n_classes)
+            self.module_ = torch.nn.Sequential(_standardize_class()(mean, std), network).to(self.device)
+            shuffle = torch.Generator().manual_seed(child_seed(rng))
+            self._train(torch.from_numpy(X), torch.from_numpy(y), shuffle)
+        self.module_.eval()
+        return self
+
+    def _train(self, X: torch.Tensor, y: torch.Tensor, shuffle: torch.Generator) -> None:
+        import torch
+
+        cfg = self.config
+        network = self.module_[1]
+        optimiser = torch.optim.Adam(self.module_.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        for epoch in range(cfg.epochs):
+            self.module_.train()
+            total = 0.0
+            for batch in torch.randperm(len(X), generator=shuffle).split(cfg.batch_size):
+                xb, yb = X[batch].to(self.device), y[batch].to(self.device)
+                loss = loss_fn(self.module_(xb), yb)
+                optimiser.zero_grad(set_to_none=True)
+                loss.backward()
+                optimiser.step()
+                self.constrain(network)
+                total += loss.item() * len(batch)
+            self.history_.append(total / len(X))
+            if self.on_epoch is not None:
+                self.on_epoch(epoch, self.history_[-1])
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (eval mode, batched)."""
+        import torch
+
+        X = self._windows(X, "predict_proba")
+        if X.shape[1:] != self.input_shape_:
+            raise ConfigError(f"{self.name}.predict_proba: windows of shape {X.shape[1:]}, but fit saw "
+                              f"{self.input_shape_}; score windows of the representation it was trained on")
+        self.module_.eval()
+        with torch.no_grad():
+            logits = [self.module_(b.to(self.device)).double().cpu()
+                      for b in torch.from_numpy(X).split(self.config.batch_size)]
+        return torch.softmax(torch.cat(logits), dim=1).numpy()
+
+    def _windows(self, X: np.ndarray, where: str) -> np.ndarray:
+        X = np.ascontiguousarray(X, dtype=np.float32)
+        if X.ndim < 2:
+            raise ConfigError(f"{self.name}.{where}: expected windows of shape (n, *window shape), got {X.shape}")
+        return X

@@ -1,0 +1,172 @@
+"""The two contracts the runner relies on: augmentation methods and classifiers.
+
+A **method** learns from the training fold and returns synthetic windows::
+
+    method = METHODS.get("smote")(config, info=info)
+    method.fit(X_train, y_train, rng=rng)
+    X_syn, y_syn = method.sample({0: 120, 1: 0}, rng=rng)   # exactly 120 of class 0
+
+A **classifier** learns from real (plus synthetic) windows and scores the test fold::
+
+    clf = CLASSIFIERS.get("esc-cnn")(config, info=info)
+    clf.fit(X, y, rng=rng)
+    proba = clf.predict_proba(X_test)                      # (n_test, n_classes)
+
+Both declare the representation they work in (see :mod:`datasets.views`); a method may declare
+``"any"`` when it works in whatever representation the classifier consumes (SMOTE, noise,
+mixup). Randomness only ever comes from the ``rng`` passed in; neither touches global state.
+Every registered component passes the contract suite in :mod:`bench.testing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from bench.config import ComponentConfig
+from bench.errors import ConfigError
+
+ANY = "any"
+
+
+@dataclass(frozen=True)
+class DataInfo:
+    """What a component may know about the data besides the arrays it is given.
+
+    Parameters
+    ----------
+    sfreq : float
+        Sampling rate of the raw windows, Hz.
+    ch_names : tuple of str
+        Channel names, in the order of the channel axis.
+    grid : str
+        The dataset's 9x9 layout key (:data:`datasets.grids.LAYOUTS`).
+    band_names : tuple of str
+        DE bands, in the order of the band axis.
+    class_names : tuple of str
+        Names of the task's classes; labels are ``0 .. n_classes - 1``.
+    """
+
+    sfreq: float
+    ch_names: tuple[str, ...]
+    grid: str
+    band_names: tuple[str, ...]
+    class_names: tuple[str, ...]
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def check_labels(y: np.ndarray, n_classes: int, where: str) -> np.ndarray:
+    """Labels as int64, shape (n,), every value in ``0 .. n_classes - 1``."""
+    y = np.asarray(y)
+    if y.ndim != 1 or not np.issubdtype(y.dtype, np.integer):
+        raise ConfigError(f"{where}: labels must be a 1-D integer array, got {y.dtype} {y.shape}")
+    if y.size and (y.min() < 0 or y.max() >= n_classes):
+        raise ConfigError(f"{where}: labels must be in 0..{n_classes - 1}, got {sorted(set(y.tolist()))}")
+    return y.astype(np.int64, copy=False)
+
+
+def check_counts(n_per_class: Mapping[int, int], n_classes: int, where: str) -> dict[int, int]:
+    """A validated ``{class: count}``: known classes, non-negative integer counts."""
+    out = {}
+    for label, count in n_per_class.items():
+        if not 0 <= int(label) < n_classes:
+            raise ConfigError(f"{where}: asked for class {label}, but classes are 0..{n_classes - 1}")
+        if int(count) != count or count < 0:
+            raise ConfigError(f"{where}: sample count for class {label} must be a non-negative integer, got {count}")
+        out[int(label)] = int(count)
+    return out
+
+
+class Component:
+    """Shared construction: a validated config and the data description."""
+
+    name: ClassVar[str]
+    Config: ClassVar[type[ComponentConfig]]
+    representation: ClassVar[str]
+
+    def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo) -> None:
+        if config is None:
+            config = self.Config()
+        if not isinstance(config, self.Config):
+            raise ConfigError(f"{self.name}: expected a {self.Config.__qualname__}, got {type(config).__name__}")
+        self.config = config
+        self.info = info
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.config!r})"
+
+
+class Method(Component):
+    """An augmentation method: ``fit`` on the training fold, then ``sample`` per class.
+
+    Subclasses set ``representation`` (one of :data:`datasets.views.REPRESENTATIONS` or
+    ``"any"``) and implement :meth:`fit` and :meth:`_sample`. ``augments`` is False only for the
+    ``none`` baseline, which returns no windows whatever it is asked for.
+    """
+
+    augments: ClassVar[bool] = True
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Method:
+        """Learn from the training fold only.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, *shape of the representation), float32
+        y : ndarray of int, shape (n,)
+        rng : numpy Generator
+        """
+        raise NotImplementedError
+
+    def sample(self, n_per_class: Mapping[int, int], *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Exactly ``n_per_class[c]`` synthetic windows of each class ``c``.
+
+        Returns
+        -------
+        X_syn : ndarray, shape (sum of counts, *shape of the representation), float32
+        y_syn : ndarray of int64, shape (sum of counts,), grouped by class in ascending order
+        """
+        counts = check_counts(n_per_class, self.info.n_classes, f"{self.name}.sample")
+        X, y = self._sample(counts, rng)
+        return np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
+
+    def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+
+class Classifier(Component):
+    """An emotion classifier on one representation.
+
+    Torch classifiers also expose :attr:`module_`, an ``nn.Module`` mapping the representation
+    (in its own units) to logits, which attacks differentiate through.
+    """
+
+    differentiable: ClassVar[bool] = False
+
+    def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
+        super().__init__(config, info=info)
+        self.device = device
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Classifier:
+        """Train on ``X`` (real training windows plus synthetic ones), shape (n, *representation)."""
+        raise NotImplementedError
+
+    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+        """Class scores, shape (n, n_classes), rows summing to 1; argmax is the prediction."""
+        raise NotImplementedError
+
+    def predict(self, X: np.ndarray) -> np.ndarray:
+        """Predicted labels, shape (n,)."""
+        return np.argmax(self.predict_proba(X), axis=1)
+
+
+def describe_component(cls: Any) -> str:
+    """One line for ``bench list``: the docstring's first line and the representation."""
+    doc = (cls.__doc__ or "").strip().splitlines()
+    rep = getattr(cls, "representation", None)
+    return (doc[0] if doc else "") + (f"  [{rep}]" if rep else "")

@@ -1,0 +1,147 @@
+"""Result rows, the per-cell record store that makes runs resumable, and the tidy table.
+
+Every cell (dataset, task, protocol, seed, fold, method, classifier) yields one
+:class:`ResultRow`. When a cell finishes, its row is written atomically to
+``<out>/cells/<cell key>.json``; a re-run with the same configuration finds the record and skips
+the cell, so an interrupted run loses at most the cells it was computing. The rows of a study are
+joined into one tidy table, ``<out>/results.csv`` and ``<out>/results.parquet``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from bench.errors import CacheError
+
+STATUSES = ("ok", "n/a", "failed")
+
+
+@dataclass
+class ResultRow:
+    """One cell's outcome.
+
+    Parameters
+    ----------
+    study : str
+        Experiment name.
+    dataset, task, protocol, method, classifier : str
+    seed : int
+    fold : str
+        Fold name (``fold-0``, ``s03``, ``s03-fold-1``).
+    leaky : bool
+        Whether the protocol lets test windows share trials with training windows.
+    status : {"ok", "n/a", "failed"}
+        ``n/a``: the method's representation cannot feed the classifier (``reason`` says why).
+    reason : str
+        Why a cell is ``n/a`` or ``failed``; empty for ``ok``.
+    cell_key, group_key : str
+        Hash of everything the cell depends on, and of its (dataset, task, protocol, method,
+        classifier) group without fold and seed.
+    n_train, n_synthetic, n_test : int
+        Real training windows, synthetic windows added, real test windows.
+    minority_class : int
+        Rarest class of the training fold (-1 when not computed).
+    metrics : dict of str to float
+        :func:`bench.metrics.classification_metrics` on the test fold.
+    times : dict of str to float
+        Seconds: ``fit_s`` (method), ``sample_s``, ``train_s`` (classifier), ``predict_s``.
+    confusion : list of list of int
+        Confusion matrix (rows true, columns predicted).
+    """
+
+    study: str
+    dataset: str
+    task: str
+    protocol: str
+    method: str
+    classifier: str
+    seed: int
+    fold: str
+    leaky: bool
+    status: str
+    reason: str = ""
+    cell_key: str = ""
+    group_key: str = ""
+    n_train: int = 0
+    n_synthetic: int = 0
+    n_test: int = 0
+    minority_class: int = -1
+    metrics: dict[str, float] = field(default_factory=dict)
+    times: dict[str, float] = field(default_factory=dict)
+    confusion: list[list[int]] = field(default_factory=list)
+
+    def flat(self) -> dict[str, Any]:
+        """One table row: ids, counts, every metric and time as its own column."""
+        out = asdict(self)
+        out.update(out.pop("metrics"))
+        out.update(out.pop("times"))
+        out.pop("confusion")
+        return out
+
+    def to_json(self) -> str:
+        # NaN is not JSON; store it as null and restore it on load.
+        data = asdict(self)
+        data["metrics"] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.metrics.items()}
+        return json.dumps(data, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> ResultRow:
+        data = json.loads(text)
+        data["metrics"] = {k: (math.nan if v is None else v) for k, v in data["metrics"].items()}
+        return cls(**data)
+
+
+class CellStore:
+    """Finished cells as JSON files under ``<out>/cells/``, written atomically.
+
+    Only ``ok`` and ``n/a`` rows are stored: a failed cell is computed again on the next run.
+    """
+
+    def __init__(self, out: str | os.PathLike[str]) -> None:
+        self.folder = Path(out) / "cells"
+
+    def path(self, key: str) -> Path:
+        return self.folder / f"{key}.json"
+
+    def load(self, key: str) -> ResultRow | None:
+        """The stored row of cell ``key``, or None (also for an unreadable record, which is redone)."""
+        try:
+            return ResultRow.from_json(self.path(key).read_text())
+        except (OSError, ValueError, TypeError, KeyError):
+            return None
+
+    def save(self, row: ResultRow) -> None:
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{row.cell_key}.", dir=self.folder)
+            with os.fdopen(fd, "w") as f:
+                f.write(row.to_json())
+            os.replace(tmp, self.path(row.cell_key))
+        except OSError as e:
+            raise CacheError(f"cannot write the cell record under {self.folder} ({e}); pass a writable --out") from e
+
+
+def results_table(rows: list[ResultRow]) -> pd.DataFrame:
+    """The tidy table: one row per cell, columns in a stable order."""
+    frame = pd.DataFrame([r.flat() for r in rows])
+    if frame.empty:
+        return frame
+    return frame.sort_values(["dataset", "task", "protocol", "method", "classifier", "seed", "fold"], kind="stable").reset_index(drop=True)
+
+
+def write_table(frame: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
+    """Write ``results.csv`` and ``results.parquet`` into ``out``; return their paths."""
+    folder = Path(out)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = [folder / "results.csv", folder / "results.parquet"]
+    frame.to_csv(paths[0], index=False)
+    frame.to_parquet(paths[1], index=False)
+    return paths

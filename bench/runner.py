@@ -1,0 +1,374 @@
+"""The runner: the one place where data, methods and classifiers meet.
+
+A study expands into **cells**, one per (dataset, task, protocol, seed, fold, method,
+classifier). A cell is a pure function of the study config and its key (:func:`compute_cell`):
+it reads the prepared data through the on-disk cache, derives its own seeds, fits the method on
+the training fold only, asks it for the policy's number of windows, converts them into the
+classifier's representation, trains the classifier on real + synthetic training windows and
+scores the real test fold. That is what lets :func:`run_study` hand cells to a process pool
+(``--jobs N``), skip those already recorded (resume) and log everything from the main process.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bench.components import ANY, DataInfo
+from bench.config import config_hash, flatten, to_dict, to_yaml
+from bench.errors import BenchError, IncompatibleError
+from bench.metrics import classification_metrics, confusion_matrix
+from bench.policy import Policy
+from bench.protocols import Fold, SplitGroups
+from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
+from bench.results import CellStore, ResultRow, results_table, write_table
+from bench.seeding import derive, torch_threads
+from bench.study import StudyConfig
+from datasets.cache import CODE_VERSION
+from datasets.labels import LabelConfig, make_labels
+from datasets.paths import cache_dir
+from datasets.pipeline import Prepared, prepare
+from datasets.views import Views
+from reports.leaderboard import GROUP, summarize
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Cell:
+    """The key of one unit of work."""
+
+    dataset: str
+    task: str
+    protocol: str
+    seed: int
+    fold: int
+    fold_name: str
+    method: str
+    classifier: str
+
+    @property
+    def group(self) -> tuple[str, str, str, str, str]:
+        """The leaderboard row this cell contributes to."""
+        return (self.dataset, self.task, self.protocol, self.method, self.classifier)
+
+
+class DataContext:
+    """One dataset of a study, prepared once per process: views, labels and splits.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    dataset : str
+    """
+
+    def __init__(self, config: StudyConfig, dataset: str) -> None:
+        reps = {CLASSIFIERS.get(c).representation for c in config.classifiers}
+        reps |= {METHODS.get(m).representation for m in config.methods} - {ANY}
+        needs_de = bool(reps & {"de", "de-grid"})
+        self.config = config
+        self.dataset = dataset
+        self.prepared: Prepared = prepare(
+            dataset, data_dir=config.data_dir, reader=config.reader_config(dataset),
+            segment_config=config.segment, feature_config=config.features if needs_de else None,
+        )
+        self.views = Views(self.prepared, config.features, config.segment.baseline)
+        self.groups = SplitGroups.from_segments(self.prepared.segments)
+        self._folds: dict[tuple[str, str, int], list[Fold]] = {}
+
+    def labels(self, task: str) -> tuple[np.ndarray, DataInfo]:
+        """Labels of every window for ``task`` and the description components get."""
+        rule = LabelConfig(task=task, threshold=self.config.labels.threshold, comparison=self.config.labels.comparison)
+        seg = self.prepared.segments
+        y = make_labels(seg.ratings, seg.rating_names, rule)
+        info = DataInfo(sfreq=seg.sfreq, ch_names=seg.ch_names, grid=self.prepared.grid,
+                        band_names=self.prepared.band_names or self.config.features.band_names,
+                        class_names=rule.class_names)
+        return y, info
+
+    def folds(self, task: str, protocol: str, seed: int) -> list[Fold]:
+        """The protocol's folds for this task and seed (deterministic, memoised)."""
+        key = (task, protocol, seed)
+        if key not in self._folds:
+            y, _ = self.labels(task)
+            rng = derive(seed, self.dataset, task, protocol, "split")
+            self._folds[key] = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, rng)
+        return self._folds[key]
+
+
+_CONTEXTS: dict[tuple[str, str], DataContext] = {}
+
+
+def context(config: StudyConfig, dataset: str) -> DataContext:
+    """The process-wide DataContext of ``dataset`` under ``config``."""
+    key = (config_hash([config.computed(), config.data_dir, str(cache_dir())]), dataset)
+    if key not in _CONTEXTS:
+        _CONTEXTS.clear()  # one study at a time per process
+        _CONTEXTS[key] = DataContext(config, dataset)
+    return _CONTEXTS[key]
+
+
+def cell_params(config: StudyConfig, cell: Cell) -> dict[str, Any]:
+    """Everything a cell's result depends on besides the data (hashed into its key, logged as params)."""
+    return {
+        "dataset": cell.dataset, "task": cell.task, "protocol": cell.protocol, "folds": config.folds,
+        "method": cell.method, "classifier": cell.classifier, "policy": config.policy, "profile": config.profile,
+        "device": config.device,
+        "method_config": to_dict(config.method_config(cell.method)),
+        "classifier_config": to_dict(config.classifier_config(cell.classifier)),
+        "reader": to_dict(config.reader_config(cell.dataset)),
+        "segment": to_dict(config.segment), "features": to_dict(config.features), "labels": to_dict(config.labels),
+        "code_version": CODE_VERSION,
+    }
+
+
+def group_key(config: StudyConfig, cell: Cell, data_key: str) -> str:
+    return config_hash({"params": cell_params(config, cell), "data": data_key})
+
+
+def cell_key(config: StudyConfig, cell: Cell, data_key: str) -> str:
+    return config_hash({"group": group_key(config, cell, data_key), "seed": cell.seed, "fold": cell.fold_name})
+
+
+def _minority(y: np.ndarray) -> int:
+    counts = np.bincount(y)
+    present = np.flatnonzero(counts)
+    return int(present[np.argmin(counts[present])])
+
+
+def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, str]) -> ResultRow:
+    """Compute one cell: fit, sample, convert, train, score. Never touches the tracking store.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    cell : Cell
+    study : str
+        Experiment name, recorded in the row.
+    keys : (cell key, group key)
+
+    Returns
+    -------
+    ResultRow
+        ``ok`` with metrics, ``n/a`` with the reason the pair is incompatible, or ``failed`` with
+        the error (the traceback is logged).
+    """
+    ctx = context(config, cell.dataset)
+    protocol = PROTOCOLS.get(cell.protocol)
+    row = ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol, method=cell.method,
+                    classifier=cell.classifier, seed=cell.seed, fold=cell.fold_name, leaky=protocol.leaky,
+                    status="ok", cell_key=keys[0], group_key=keys[1])
+    method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
+    clf_rep = clf_cls.representation
+    method_rep = clf_rep if method_cls.representation == ANY else method_cls.representation
+    try:
+        ctx.views.check(method_rep, clf_rep)
+    except IncompatibleError as e:
+        row.status, row.reason = "n/a", str(e)
+        return row
+    try:
+        with torch_threads(config.torch_threads):
+            _fit_and_score(config, cell, ctx, row, method_rep, clf_rep)
+    except Exception as e:  # recorded as a failed cell; the study goes on
+        log.error("cell %s failed:\n%s", cell, traceback.format_exc())
+        row.status, row.reason = "failed", f"{type(e).__name__}: {e}"
+    return row
+
+
+def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow, method_rep: str, clf_rep: str) -> None:
+    y, info = ctx.labels(cell.task)
+    fold = ctx.folds(cell.task, cell.protocol, cell.seed)[cell.fold]
+    y_train, y_test = y[fold.train], y[fold.test]
+    where = (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name)
+
+    method = METHODS.get(cell.method)(config.method_config(cell.method), info=info)
+    tic = time.perf_counter()
+    method.fit(ctx.views.real(method_rep, fold.train), y_train, rng=derive(cell.seed, *where, cell.method, "fit"))
+    fit_s = time.perf_counter() - tic
+    requests = Policy.parse(config.policy).requests(y_train, info.n_classes)
+    tic = time.perf_counter()
+    x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
+    sample_s = time.perf_counter() - tic
+
+    x_train = ctx.views.real(clf_rep, fold.train)
+    if len(y_syn):
+        x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
+        y_train = np.concatenate([y_train, y_syn])
+    classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
+                                                  device=config.device)
+    tic = time.perf_counter()
+    # The classifier's seed does not depend on the method: every method is compared from the same initialisation.
+    classifier.fit(x_train, y_train, rng=derive(cell.seed, *where, cell.classifier, "fit"))
+    train_s = time.perf_counter() - tic
+    tic = time.perf_counter()
+    proba = classifier.predict_proba(ctx.views.real(clf_rep, fold.test))
+    predict_s = time.perf_counter() - tic
+
+    minority = _minority(y[fold.train])
+    row.n_train, row.n_synthetic, row.n_test, row.minority_class = len(fold.train), len(y_syn), len(fold.test), minority
+    row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
+    row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
+    row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
+
+
+# ----------------------------------------------------------------------------------------------
+# The study: plan, skip what is done, compute the rest (in parallel), log, summarise.
+
+
+@dataclass
+class StudyResult:
+    """What ``run_study`` returns: the tidy table, the leaderboard and counts of what happened."""
+
+    table: pd.DataFrame
+    summary: pd.DataFrame
+    computed: int
+    skipped: int
+    failed: int
+    paths: list[Path]
+
+
+def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
+    """Every cell of the study, in an order that keeps one method's folds together."""
+    contexts = {name: context(config, name) for name in config.datasets}
+    cells = []
+    for dataset in config.datasets:
+        for task in config.tasks:
+            for protocol in config.protocols:
+                for seed in config.seeds:
+                    folds = contexts[dataset].folds(task, protocol, seed)
+                    for method in config.methods:
+                        for classifier in config.classifiers:
+                            cells.extend(Cell(dataset, task, protocol, seed, i, f.name, method, classifier)
+                                         for i, f in enumerate(folds))
+    return cells, contexts
+
+
+def _execute(config: StudyConfig, cells: list[tuple[Cell, tuple[str, str]]], study: str) -> Iterator[ResultRow]:
+    """Compute cells in this process or a pool of ``config.jobs`` spawned processes, yielding rows as they finish."""
+    if config.jobs == 1 or len(cells) <= 1:
+        for cell, keys in cells:
+            yield compute_cell(config, cell, study, keys)
+        return
+    spawn = multiprocessing.get_context("spawn")  # forking a process that has started torch threads can hang
+    with ProcessPoolExecutor(max_workers=min(config.jobs, len(cells)), mp_context=spawn) as pool:
+        pending: set[Future] = set()
+        queue = list(reversed(cells))
+        try:
+            while queue or pending:
+                while queue and len(pending) < 2 * config.jobs:
+                    cell, keys = queue.pop()
+                    pending.add(pool.submit(compute_cell, config, cell, study, keys))
+                done, pending = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    yield future.result()
+        except BaseException:
+            for future in pending:
+                future.cancel()
+            raise
+
+
+def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None) -> StudyResult:
+    """Run (or resume) a study: every cell of the grid, logged to MLflow and the output folder.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    progress : callable, optional
+        ``progress(total)`` returns an object with ``update(n)`` and ``close()`` (e.g. tqdm).
+
+    Returns
+    -------
+    StudyResult
+    """
+    from bench.tracking import Tracker  # mlflow is imported by the main process only
+
+    cells, contexts = plan(config)
+    store = CellStore(config.out)
+    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    logged = tracker.logged_cells()
+    parents = tracker.parent_runs()
+    keyed = [(c, (cell_key(config, c, contexts[c.dataset].prepared.key),
+                  group_key(config, c, contexts[c.dataset].prepared.key))) for c in cells]
+
+    rows: dict[str, ResultRow] = {}
+    todo = []
+    for cell, keys in keyed:
+        stored = None if config.force else store.load(keys[0])
+        if stored is None:
+            todo.append((cell, keys))
+            continue
+        rows[keys[0]] = stored
+        if keys[0] not in logged:  # recorded on disk but not in this tracking store: log it now
+            _log_cell(tracker, config, cell, stored, parents, contexts, replace=())
+
+    bar = progress(len(todo)) if progress else None
+    failed = 0
+    cells_by_key = {keys[0]: cell for cell, keys in todo}
+    for row in _execute(config, todo, config.experiment):
+        cell = cells_by_key[row.cell_key]
+        rows[row.cell_key] = row
+        if row.status == "failed":
+            failed += 1
+        else:
+            store.save(row)
+            _log_cell(tracker, config, cell, row, parents, contexts, replace=logged.get(row.cell_key, ()))
+        if bar:
+            bar.update(1)
+    if bar:
+        bar.close()
+
+    table = results_table([rows[keys[0]] for _, keys in keyed])
+    summary = summarize(table)
+    _finish_parents(tracker, config, summary, table, parents, contexts)
+    paths = write_table(table, config.out)
+    Path(config.out, "study.yaml").write_text(to_yaml(config))
+    return StudyResult(table=table, summary=summary, computed=len(todo), skipped=len(keyed) - len(todo),
+                       failed=failed, paths=paths)
+
+
+def _group_name(cell: Cell, leaky: bool) -> str:
+    dataset, task, protocol, method, classifier = cell.group
+    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}/{classifier}"
+
+
+def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, parents: dict[str, str],
+              contexts: dict[str, DataContext], replace: Any) -> None:
+    params = flatten(cell_params(config, cell))
+    leaky = PROTOCOLS.get(cell.protocol).leaky
+    parent = tracker.ensure_parent(
+        row.group_key, _group_name(cell, leaky), params,
+        {"bench.leaky": str(leaky).lower(), "bench.status": "running", "bench.data": contexts[cell.dataset].prepared.key},
+        parents,
+    )
+    metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test}
+    tags = {"bench.cell": row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
+            "bench.seed": str(cell.seed), "bench.fold": cell.fold_name}
+    artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}
+    if row.confusion:
+        artifacts["confusion_matrix.json"] = {"labels": list(range(len(row.confusion))), "rows_true_cols_pred": row.confusion}
+    tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}", {**params, "seed": cell.seed, "fold": cell.fold_name},
+                     metrics, tags, artifacts, replace=replace)
+
+
+def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, table: pd.DataFrame,
+                    parents: dict[str, str], contexts: dict[str, DataContext]) -> None:
+    metric_cols = [c for c in summary.columns if c.endswith(("_mean", "_std")) or c in ("delta_vs_none", "n_cells")]
+    group_keys = dict(zip(map(tuple, table[GROUP].to_numpy()), table["group_key"]))
+    for _, s in summary.iterrows():
+        run_id = parents.get(group_keys[tuple(s[GROUP])])
+        if run_id is None:  # every cell failed: nothing was logged
+            continue
+        notes = "\n".join(contexts[s["dataset"]].prepared.notes)
+        tracker.finish_parent(run_id, {c: s[c] for c in metric_cols},
+                              {"bench.status": s["status"], "bench.reason": s["reason"][:5000]},
+                              {"data_notes.txt": notes} if notes else {})

@@ -1,0 +1,206 @@
+"""The configuration of one ``bench run``: a study, logged as one MLflow experiment.
+
+Built once from defaults, an optional YAML file and ``--set`` overrides (in that order), validated
+completely before any data is read: unknown component names, unknown config keys and bad values
+fail at once, with the field, the rule and the fix. Component settings live under ``method``,
+``classifier`` and ``dataset``, keyed by name::
+
+    methods: [none, smote]
+    folds: 3
+    method: {smote: {k_neighbors: 3}}        # --set method.smote.k_neighbors=3
+    classifier: {esc-cnn: {epochs: 20}}      # --set classifier.esc-cnn.epochs=20
+    dataset: {synthetic: {n_subjects: 4}}    # --set dataset.synthetic.n_subjects=4
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from bench.config import PROFILES, ComponentConfig, apply_sets, from_dict, load_yaml, to_dict
+from bench.errors import ConfigError
+from bench.policy import Policy
+from bench.registry import CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
+from datasets.features import FeatureConfig
+from datasets.labels import COMPARISONS, TASKS
+from datasets.segment import SegmentConfig
+
+DEVICES = ("cpu", "cuda")
+RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force")
+"""Fields that decide where and how fast a study runs, not what it computes (not hashed)."""
+
+
+@dataclass(frozen=True)
+class LabelRule:
+    """How 1-9 ratings become binary classes: ``rating <comparison> threshold`` is high."""
+
+    threshold: float = 5.0
+    comparison: str = ">="
+
+    def __post_init__(self) -> None:
+        if self.comparison not in COMPARISONS:
+            raise ConfigError(f"labels.comparison must be one of {COMPARISONS}, got {self.comparison!r}")
+
+
+@dataclass(frozen=True)
+class StudyConfig:
+    """Everything one ``bench run`` computes, and where it puts the results.
+
+    Parameters
+    ----------
+    datasets, tasks, protocols, methods, classifiers : tuple of str
+        Registered names swept as a grid; ``("all",)`` for methods or classifiers means every
+        registered one.
+    folds : int
+        Folds of k-fold protocols (``loso`` makes one per subject).
+    seeds : tuple of int
+        Root seeds; each repeats the whole grid with its own splits and initialisations.
+    policy : str
+        Augmentation budget, see :class:`bench.policy.Policy` (``balance``, ``ratio=R``, ...).
+    profile : {"quick", "paper"}
+        Size of every component (``quick``: CPU minutes; ``paper``: the published settings).
+    segment, features, labels
+        Windows, DE features and the rating threshold, shared by every dataset.
+    method, classifier, dataset : dict of name -> dict
+        Config overrides per component, applied on top of the profile.
+    data_dir : str or None
+        Folder holding the licensed datasets (default ``$BENCH_DATA_DIR``).
+    experiment : str
+        MLflow experiment name (one per study).
+    tracking_uri : str or None
+        MLflow tracking URI (default ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
+    out : str
+        Output folder: results tables and the per-cell records that make runs resumable.
+    jobs : int
+        Cells computed in parallel processes.
+    threads : int
+        Torch threads per cell; 0 means the cores divided by ``jobs``.
+    device : {"cpu", "cuda"}
+    force : bool
+        Recompute cells that already finished.
+    """
+
+    datasets: tuple[str, ...] = ("synthetic",)
+    tasks: tuple[str, ...] = ("valence",)
+    protocols: tuple[str, ...] = ("trial-kfold",)
+    methods: tuple[str, ...] = ("all",)
+    classifiers: tuple[str, ...] = ("all",)
+    folds: int = 5
+    seeds: tuple[int, ...] = (0,)
+    policy: str = "balance"
+    profile: str = "quick"
+    segment: SegmentConfig = field(default_factory=SegmentConfig)
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    labels: LabelRule = field(default_factory=LabelRule)
+    method: dict[str, dict[str, Any]] = field(default_factory=dict)
+    classifier: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dataset: dict[str, dict[str, Any]] = field(default_factory=dict)
+    data_dir: str | None = None
+    experiment: str = "bench"
+    tracking_uri: str | None = None
+    out: str = "results"
+    jobs: int = 1
+    threads: int = 0
+    device: str = "cpu"
+    force: bool = False
+
+    def __post_init__(self) -> None:
+        for name, registry in (("methods", METHODS), ("classifiers", CLASSIFIERS)):
+            object.__setattr__(self, name, _expand(getattr(self, name), registry, name))
+        for name, registry in (("datasets", DATASETS), ("protocols", PROTOCOLS)):
+            object.__setattr__(self, name, _expand(getattr(self, name), registry, name, allow_all=False))
+        for task in self.tasks:
+            if task not in TASKS:
+                raise ConfigError(f"tasks: unknown task {task!r}; choose from {', '.join(TASKS)}")
+        if not self.tasks or not self.seeds:
+            raise ConfigError("tasks and seeds must each name at least one value")
+        if self.folds < 2:
+            raise ConfigError(f"folds must be at least 2, got {self.folds}; use --folds 5 for 5-fold protocols")
+        if self.profile not in PROFILES:
+            raise ConfigError(f"profile must be one of {PROFILES}, got {self.profile!r}")
+        if self.device not in DEVICES and not self.device.startswith("cuda:"):
+            raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.jobs < 1 or self.threads < 0:
+            raise ConfigError(f"jobs must be >= 1 and threads >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
+        Policy.parse(self.policy)
+        for section, registry in (("method", METHODS), ("classifier", CLASSIFIERS), ("dataset", DATASETS)):
+            for name in getattr(self, section):
+                registry.get(name)  # unknown names fail here, with a did-you-mean
+        # Build every component config once so that unknown keys and bad values fail now.
+        for name in self.methods:
+            self.method_config(name)
+        for name in self.classifiers:
+            self.classifier_config(name)
+        for name in self.datasets:
+            self.reader_config(name)
+
+    def method_config(self, name: str) -> ComponentConfig:
+        """The resolved config of method ``name``: its profile plus the ``method`` overrides."""
+        return METHODS.get(name).Config.for_profile(self.profile, self.method.get(name), where=f"method.{name}")
+
+    def classifier_config(self, name: str) -> ComponentConfig:
+        """The resolved config of classifier ``name``."""
+        return CLASSIFIERS.get(name).Config.for_profile(self.profile, self.classifier.get(name), where=f"classifier.{name}")
+
+    def reader_config(self, name: str) -> Any:
+        """The reader config of dataset ``name`` with the ``dataset`` overrides."""
+        config_cls = type(DATASETS.get(name)().config)
+        return from_dict(config_cls, self.dataset.get(name, {}), where=f"dataset.{name}")
+
+    @property
+    def resolved_tracking_uri(self) -> str:
+        """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else MLflow's default ``sqlite:///mlflow.db``."""
+        return self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+
+    @property
+    def torch_threads(self) -> int:
+        """Torch threads per cell."""
+        return self.threads or max(1, (os.cpu_count() or 1) // self.jobs)
+
+    def computed(self) -> dict[str, Any]:
+        """The plain config without the runtime fields: what the results depend on."""
+        return {k: v for k, v in to_dict(self).items() if k not in RUNTIME_FIELDS}
+
+
+def _expand(names: tuple[str, ...], registry: Registry, field_name: str, allow_all: bool = True) -> tuple[str, ...]:
+    if not names:
+        raise ConfigError(f"{field_name} must name at least one {registry.kind}")
+    if allow_all and tuple(names) == ("all",):
+        return tuple(registry.names())
+    for name in names:
+        registry.get(name)
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{field_name} lists a name twice: {list(names)}")
+    return tuple(names)
+
+
+def build_study(
+    file: str | os.PathLike[str] | None = None,
+    sets: list[str] | None = None,
+    cli: Mapping[str, Any] | None = None,
+) -> StudyConfig:
+    """Defaults <- YAML ``file`` <- command-line options ``cli`` <- ``--set`` items.
+
+    Parameters
+    ----------
+    file : path, optional
+        A YAML mapping of StudyConfig fields (e.g. the ``best.yaml`` written by ``bench tune``).
+    sets : list of str
+        ``key.path=value`` overrides, applied last.
+    cli : mapping
+        Options given on the command line (only those the user set).
+    """
+    data: dict[str, Any] = load_yaml(file) if file else {}
+    data.update({k: v for k, v in (cli or {}).items() if v is not None})
+    data = apply_sets(data, list(sets or []))
+    return from_dict(StudyConfig, data, where="config")
+
+
+def with_runtime(config: StudyConfig, **changes: Any) -> StudyConfig:
+    """A copy with runtime fields changed (never changes what is computed)."""
+    bad = set(changes) - set(RUNTIME_FIELDS)
+    if bad:
+        raise ConfigError(f"with_runtime only changes runtime fields {RUNTIME_FIELDS}, not {sorted(bad)}")
+    return replace(config, **changes)

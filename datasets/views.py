@@ -1,0 +1,134 @@
+"""The four input representations and the one-way conversions between them.
+
+========== ======================== ==============================================
+name       shape per window         what it is
+========== ======================== ==============================================
+raw        (n_channels, n_times)    the window as recorded (after baseline mode)
+raw-grid   (n_times, 9, 9)          each sample's channels on the 9x9 grid, 0 elsewhere
+de         (n_channels, n_bands)    band differential entropy
+de-grid    (n_bands, 9, 9)          band DE interpolated over the grid (ESC-GAN's input)
+========== ======================== ==============================================
+
+Conversions run only along ``raw -> de -> de-grid`` and ``raw -> raw-grid``: a generator that
+works on DE cannot give a raw-signal classifier anything, and the runner records such a pair as
+``n/a`` with the reason :meth:`Views.check` gives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.errors import ConfigError, IncompatibleError
+from datasets.features import FeatureConfig, differential_entropy
+from datasets.grids import interpolated_grid, to_grid
+from datasets.pipeline import Prepared
+
+REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
+_NEXT = {"raw": ("de", "raw-grid"), "de": ("de-grid",), "raw-grid": (), "de-grid": ()}
+
+
+def conversion_path(src: str, dst: str) -> list[str] | None:
+    """Representations visited from ``src`` to ``dst`` (both included), or None when impossible."""
+    for name in (src, dst):
+        if name not in REPRESENTATIONS:
+            raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {name!r}")
+    frontier = [[src]]
+    while frontier:
+        path = frontier.pop()
+        if path[-1] == dst:
+            return path
+        frontier.extend(path + [n] for n in _NEXT[path[-1]])
+    return None
+
+
+@dataclass(frozen=True, eq=False)
+class Views:
+    """Real windows in any representation, and conversion of synthetic ones.
+
+    Parameters
+    ----------
+    prepared : Prepared
+        Segments (and DE features, needed for the ``de`` views) of one dataset.
+    features : FeatureConfig
+        How ``prepared.de`` was computed; synthetic raw windows are converted the same way.
+    baseline : str
+        The segmentation's baseline mode. With ``"de"`` the real DE has each trial's baseline
+        DE subtracted, which a synthetic raw window (it has no trial) cannot reproduce.
+    """
+
+    prepared: Prepared
+    features: FeatureConfig
+    baseline: str
+
+    @property
+    def ch_names(self) -> tuple[str, ...]:
+        return self.prepared.segments.ch_names
+
+    def real(self, representation: str, index: np.ndarray | None = None) -> np.ndarray:
+        """Real windows ``index`` (all when None) in ``representation``, float32.
+
+        Returns
+        -------
+        ndarray, shape (n, *shape of the representation)
+        """
+        seg = self.prepared.segments
+        take = slice(None) if index is None else np.asarray(index)
+        if representation in ("raw", "raw-grid"):
+            x = np.asarray(seg.X[take], dtype=np.float32)
+            return x if representation == "raw" else self._raw_grid(x)
+        if representation in ("de", "de-grid"):
+            if self.prepared.de is None:
+                raise ConfigError("the de and de-grid views need DE features; prepare the dataset with a FeatureConfig")
+            de = np.asarray(self.prepared.de[take], dtype=np.float32)
+            return de if representation == "de" else self._de_grid(de)
+        conversion_path(representation, representation)  # raises for an unknown name
+        raise AssertionError("unreachable")
+
+    def check(self, src: str, dst: str) -> None:
+        """Raise IncompatibleError, with the reason, when synthetic ``src`` cannot become ``dst``."""
+        path = conversion_path(src, dst)
+        if path is None:
+            raise IncompatibleError(
+                f"a {src} generator cannot feed a {dst} classifier: conversions run only along "
+                "raw -> de -> de-grid and raw -> raw-grid"
+            )
+        if "de" in path[1:] and src == "raw":
+            reason = None
+            if self.baseline == "de":
+                reason = "the real DE has each trial's baseline DE subtracted (segment.baseline='de'), a synthetic raw window has no trial"
+            elif self.features.source != "computed":
+                reason = f"the real DE is the official {self.features.source}, which cannot be computed from a synthetic window"
+            elif self.features.scope == "trial":
+                reason = "the real DE is filtered over whole trials (features.scope='trial'), a synthetic window has no trial"
+            if reason:
+                raise IncompatibleError(f"synthetic raw windows cannot become {dst}: {reason}")
+
+    def convert(self, x: np.ndarray, src: str, dst: str) -> np.ndarray:
+        """Convert windows from ``src`` to ``dst`` along the allowed path.
+
+        Parameters
+        ----------
+        x : ndarray, shape (n, *shape of src)
+
+        Returns
+        -------
+        ndarray, shape (n, *shape of dst), float32
+        """
+        self.check(src, dst)
+        path = conversion_path(src, dst)
+        for a, b in zip(path, path[1:]):
+            if (a, b) == ("raw", "de"):
+                x = differential_entropy(np.asarray(x, dtype=np.float32), self.prepared.segments.sfreq, self.features)
+            elif (a, b) == ("de", "de-grid"):
+                x = self._de_grid(x)
+            else:
+                x = self._raw_grid(x)
+        return np.asarray(x, dtype=np.float32)
+
+    def _de_grid(self, de: np.ndarray) -> np.ndarray:
+        return interpolated_grid(de, self.ch_names, self.prepared.grid).astype(np.float32)
+
+    def _raw_grid(self, x: np.ndarray) -> np.ndarray:
+        return to_grid(x, self.ch_names, self.prepared.grid)

@@ -1,0 +1,19 @@
+"""Augmentation methods, one module each; importing the package registers them all.
+
+Every method subclasses :class:`bench.components.Method`, registers itself in
+:data:`bench.registry.METHODS` under its canonical name, and learns from the training fold only:
+
+============================ =====================================================================
+name                         module
+============================ =====================================================================
+none                         :mod:`methods.none` (no augmentation, the baseline)
+smote, adasyn,               :mod:`methods.oversampling` (the SMOTE family, via imbalanced-learn)
+borderline-smote
+noise                        :mod:`methods.noise` (Gaussian noise scaled to each feature's std)
+mixup                        :mod:`methods.mixup` (convex combinations of two real windows)
+============================ =====================================================================
+"""
+
+from methods import mixup, noise, none, oversampling
+
+__all__ = ["mixup", "noise", "none", "oversampling"]

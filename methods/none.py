@@ -1,0 +1,52 @@
+"""``none``: the no-augmentation baseline every method is compared against."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from bench.components import ANY, Method, check_labels
+from bench.config import ComponentConfig
+from bench.errors import ConfigError
+from bench.registry import METHODS
+
+
+@dataclass(frozen=True)
+class NoneConfig(ComponentConfig):
+    """``none`` has nothing to configure."""
+
+
+@METHODS.register("none")
+class NoAugmentation(Method):
+    """No augmentation: the classifier trains on the real training windows only.
+
+    :meth:`sample` returns no windows whatever it is asked for, so a ``none`` cell measures the
+    classifier on real data alone at the same protocol, folds and seeds as every other method.
+    """
+
+    Config = NoneConfig
+    representation = ANY
+    augments = False
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> NoAugmentation:
+        """Remember the window shape.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, *window_shape)
+            Training windows in any representation, e.g. (n, C, T) or (n, B, 9, 9).
+        y : ndarray of int, shape (n,)
+        rng : numpy Generator
+            Unused.
+        """
+        X = np.asarray(X)
+        y = check_labels(y, self.info.n_classes, f"{self.name}.fit")
+        if X.ndim < 2 or len(X) != len(y):
+            raise ConfigError(f"{self.name}.fit: X must be (n, ...) with n = len(y) = {len(y)}, got {X.shape}")
+        self.window_shape_ = X.shape[1:]
+        return self
+
+    def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """No windows: X of shape (0, *window_shape) float32 and y of shape (0,) int64."""
+        return np.empty((0, *self.window_shape_), dtype=np.float32), np.empty(0, dtype=np.int64)

@@ -1,0 +1,102 @@
+"""The leaderboard: fold-aggregated metrics per (dataset, task, protocol, method, classifier).
+
+:func:`summarize` is the one place where fold results are aggregated: the runner logs its output
+as the MLflow parent runs' metrics and prints it with :func:`format_leaderboard`, so the printed
+table and the MLflow UI show the same numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+GROUP = ["dataset", "task", "protocol", "method", "classifier"]
+METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
+TIMES = ("fit_s", "sample_s", "train_s", "predict_s")
+BASELINE = "none"
+
+
+def _mean_std(values: pd.Series) -> tuple[float, float]:
+    v = values.dropna().to_numpy(dtype=float)
+    if v.size == 0:
+        return float("nan"), float("nan")
+    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
+
+
+def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per group: status, number of cells, mean and std of every metric over folds x seeds.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The tidy results table (one row per cell).
+
+    Returns
+    -------
+    DataFrame
+        Columns: the group keys, ``leaky``, ``status`` (``ok`` when every cell is ok, else
+        ``n/a`` or ``failed``), ``reason``, ``n_cells``, ``<metric>_mean`` and ``<metric>_std`` for
+        each metric in :data:`METRICS`, mean times, and ``delta_vs_none``: the balanced-accuracy
+        mean minus that of the ``none`` method with the same classifier (NaN without a baseline).
+    """
+    records = []
+    for key, group in frame.groupby(GROUP, sort=False):
+        ok = group[group["status"] == "ok"]
+        statuses = set(group["status"])
+        status = "ok" if statuses == {"ok"} else ("failed" if "failed" in statuses else "n/a")
+        record = dict(zip(GROUP, key))
+        record.update(leaky=bool(group["leaky"].iloc[0]), status=status,
+                      reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
+                      n_cells=int(len(ok)))
+        for metric in METRICS:
+            mean, std = _mean_std(ok[metric]) if metric in ok else (np.nan, np.nan)
+            record[f"{metric}_mean"], record[f"{metric}_std"] = mean, std
+        for t in TIMES:
+            record[t] = float(ok[t].mean()) if t in ok and len(ok) else np.nan
+        records.append(record)
+    summary = pd.DataFrame(records)
+    if summary.empty:
+        return summary
+    base = summary[summary["method"] == BASELINE].set_index(["dataset", "task", "protocol", "classifier"])[
+        "balanced_accuracy_mean"]
+    keys = list(zip(summary["dataset"], summary["task"], summary["protocol"], summary["classifier"]))
+    summary["delta_vs_none"] = [summary["balanced_accuracy_mean"].iloc[i] - base.get(k, np.nan) for i, k in enumerate(keys)]
+    return summary
+
+
+def format_leaderboard(summary: pd.DataFrame) -> str:
+    """Plain-text leaderboard, one table per dataset x task x protocol, best balanced accuracy first.
+
+    ``n/a`` and failed groups are listed last with their reason; leaky protocols are marked.
+    """
+    if summary.empty:
+        return "(no results)"
+    blocks = []
+    for (dataset, task, protocol), part in summary.groupby(["dataset", "task", "protocol"], sort=False):
+        leaky = bool(part["leaky"].iloc[0])
+        title = f"{dataset} / {task} / {protocol}" + ("  [LEAKY protocol: test windows share trials with training]" if leaky else "")
+        ok = part[part["status"] == "ok"].sort_values("balanced_accuracy_mean", ascending=False)
+        lines = [title, f"{'method':<18}{'classifier':<12}{'bal. acc.':>16}{'accuracy':>16}{'macro-F1':>16}"
+                        f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}"]
+        for _, r in ok.iterrows():
+            lines.append(
+                f"{r['method']:<18}{r['classifier']:<12}"
+                + "".join(f"{_pm(r[f'{m}_mean'], r[f'{m}_std']):>16}" for m in METRICS[:4])
+                + f"{_num(r['auroc_mean']):>8}{_signed(r['delta_vs_none']):>9}{r['n_cells']:>7}"
+            )
+        for _, r in part[part["status"] != "ok"].iterrows():
+            lines.append(f"{r['method']:<18}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks)
+
+
+def _num(x: float) -> str:
+    return "nan" if pd.isna(x) else f"{x:.3f}"
+
+
+def _pm(mean: float, std: float) -> str:
+    return "nan" if pd.isna(mean) else f"{mean:.3f} ± {std:.3f}"
+
+
+def _signed(x: float) -> str:
+    return "" if pd.isna(x) else f"{x:+.3f}"

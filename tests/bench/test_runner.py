@@ -1,0 +1,160 @@
+"""The runner on a tiny synthetic study: leakage, n/a pairs, failures, resume and parallel runs."""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pytest
+
+from bench.components import Classifier, Method
+from bench.config import ComponentConfig
+from bench.errors import MethodError
+from bench.registry import CLASSIFIERS, METHODS
+from bench.runner import context, run_study
+from bench.study import build_study
+
+TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "dataset.synthetic.trial_s=4"]
+
+
+def study(tmp_path, *sets, **cli):
+    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "out": str(tmp_path / "out"),
+           "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
+    return build_study(None, TINY + list(sets), cli)
+
+
+def _row_hashes(x: np.ndarray) -> list[str]:
+    return [hashlib.sha1(np.ascontiguousarray(r).tobytes()).hexdigest() for r in x]
+
+
+class _Spy:
+    seen: dict[str, list[str]] = {"method": [], "classifier": []}
+
+
+class SpyMethod(Method):
+    """Records every window its fit receives; adds nothing."""
+
+    Config = ComponentConfig
+    representation = "raw"
+
+    def fit(self, X, y, *, rng):
+        _Spy.seen["method"].append(_row_hashes(X))
+        self.shape = X.shape[1:]
+        return self
+
+    def _sample(self, counts, rng):
+        return np.zeros((0,) + self.shape, np.float32), np.zeros(0, np.int64)
+
+
+class SpyClassifier(Classifier):
+    """Records every window its fit receives; predicts the training prior."""
+
+    Config = ComponentConfig
+    representation = "raw"
+
+    def fit(self, X, y, *, rng):
+        _Spy.seen["classifier"].append(_row_hashes(X))
+        self.prior = np.bincount(y, minlength=self.info.n_classes) / len(y)
+        return self
+
+    def predict_proba(self, X):
+        return np.tile(self.prior, (len(X), 1))
+
+
+@pytest.mark.parametrize("protocol", ["trial-kfold", "subject-kfold", "loso", "within-subject"])
+def test_no_test_window_or_trial_reaches_any_fit(tmp_path, protocol):
+    _Spy.seen = {"method": [], "classifier": []}
+    with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["spy"], classifiers=["spy"], protocols=[protocol])
+        result = run_study(config)
+        assert (result.table["status"] == "ok").all()
+        ctx = context(config, "synthetic")
+        index = {h: i for i, h in enumerate(_row_hashes(ctx.views.real("raw")))}
+        trial = ctx.prepared.segments.trial_id
+        subject = ctx.prepared.segments.subject
+        folds = ctx.folds("valence", protocol, 0)
+        assert len(_Spy.seen["method"]) == len(folds) == len(_Spy.seen["classifier"])
+        for fold, seen_m, seen_c in zip(folds, _Spy.seen["method"], _Spy.seen["classifier"]):
+            for seen in (seen_m, seen_c):
+                rows = np.array([index[h] for h in seen])
+                # The spy saw exactly the training fold: the check is not vacuous...
+                assert np.array_equal(np.sort(rows), np.sort(fold.train))
+                # ...and nothing of the test fold, not even another window of a test trial.
+                assert not set(rows) & set(fold.test)
+                assert not set(trial[rows]) & set(trial[fold.test])
+                if protocol in ("subject-kfold", "loso"):
+                    assert not set(subject[rows]) & set(subject[fold.test])
+
+
+def test_paper_protocol_is_flagged_leaky_in_the_results(tmp_path):
+    result = run_study(study(tmp_path, protocols=["paper-escgan"], methods=["none"]))
+    assert result.table["leaky"].all()
+    assert result.summary["leaky"].all()
+
+
+class DeGridMethod(SpyMethod):
+    """Pretends to generate de-grid windows."""
+
+    representation = "de-grid"
+
+
+def test_incompatible_pairs_are_recorded_as_na_with_the_reason(tmp_path):
+    with METHODS.temporarily("grid-only", DeGridMethod):
+        result = run_study(study(tmp_path, methods=["grid-only"], classifiers=["svm"]))
+    assert set(result.table["status"]) == {"n/a"}
+    assert result.table["reason"].str.contains("cannot feed a de classifier").all()
+    assert result.summary.loc[0, "status"] == "n/a"
+
+
+class FailingMethod(SpyMethod):
+    """Fails on the second fold."""
+
+    calls = 0
+
+    def fit(self, X, y, *, rng):
+        FailingMethod.calls += 1
+        if FailingMethod.calls == 2:
+            raise MethodError("boom on purpose")
+        return super().fit(X, y, rng=rng)
+
+
+def test_a_failed_cell_is_reported_and_retried_on_the_next_run(tmp_path):
+    FailingMethod.calls = 0
+    with METHODS.temporarily("flaky", FailingMethod):
+        config = study(tmp_path, methods=["flaky"], classifiers=["svm"])
+        first = run_study(config)
+        assert first.failed == 1 and first.computed == 2
+        assert "boom on purpose" in " ".join(first.table["reason"])
+        second = run_study(config)
+    assert second.computed == 1 and second.skipped == 1 and second.failed == 0
+
+
+class InterruptingMethod(SpyMethod):
+    """Simulates Ctrl-C during the third cell."""
+
+    calls = 0
+
+    def fit(self, X, y, *, rng):
+        InterruptingMethod.calls += 1
+        if InterruptingMethod.calls == 3:
+            raise KeyboardInterrupt
+        return super().fit(X, y, rng=rng)
+
+
+def test_an_interrupted_run_loses_only_the_running_cell(tmp_path):
+    InterruptingMethod.calls = 0
+    with METHODS.temporarily("interrupting", InterruptingMethod):
+        config = study(tmp_path, methods=["interrupting"], classifiers=["svm"], protocols=["loso"])  # 4 cells
+        with pytest.raises(KeyboardInterrupt):
+            run_study(config)
+        again = run_study(config)
+    assert again.skipped == 2 and again.computed == 2
+
+
+def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
+    sets = ["classifier.esc-cnn.epochs=2"]
+    one = run_study(study(tmp_path / "a", *sets, classifiers=["svm", "esc-cnn"], jobs=1, threads=1))
+    two = run_study(study(tmp_path / "b", *sets, classifiers=["svm", "esc-cnn"], jobs=2, threads=1))
+    cols = ["method", "classifier", "fold", "balanced_accuracy", "accuracy", "auroc", "n_synthetic"]
+    assert one.table[cols].equals(two.table[cols])
+    assert (one.table["status"] == "ok").all()
