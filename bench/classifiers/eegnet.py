@@ -21,6 +21,18 @@ MAX_NORMS = {"spatial": 1.0, "classify": 0.25}
 """Max-norm limits of each filter (spatial convolution) and each class's weights (dense layer)."""
 
 
+def same_padding(kernel: int) -> nn.Module:
+    """Zero padding along time that keeps the length through a ``kernel``-long convolution.
+
+    As Keras' ``padding='same'``: the extra sample of an even kernel goes to the right. (Explicit
+    padding is also faster on CPU than ``Conv2d(padding="same")`` with an even kernel.)
+    """
+    from torch import nn
+
+    left = (kernel - 1) // 2
+    return nn.ZeroPad2d((left, kernel - 1 - left, 0, 0))
+
+
 @CLASSIFIERS.register("eegnet")
 class EEGNet(TorchClassifier):
     """EEGNet: compact temporal, depthwise-spatial and separable CNN on raw EEG (Lawhern et al., 2018).
@@ -71,6 +83,11 @@ class EEGNet(TorchClassifier):
       that short runs end with settled statistics; epsilon 1e-3 as in Keras.
     - Pooling (4, 8) and the separable kernel (16) are fixed, as in the reference, which assumes
       128 Hz; only the first kernel follows the sampling rate.
+    - The ``quick`` profile is a CPU setting, not the paper's: EEGNet-4,2 (the reference
+      function's default), a quarter-second temporal kernel (32 samples at 128 Hz; the first
+      convolution's weight gradient dominates the CPU time), 6 epochs at learning rate 3e-3. On
+      the synthetic dataset's first trial-kfold fold it reaches a balanced accuracy of 0.80 in
+      ~12 s on one thread (2 epochs at 1e-3 stay at chance). ``paper`` is the paper's setting.
     """
 
     representation = "raw"
@@ -107,13 +124,15 @@ class EEGNet(TorchClassifier):
         lr: float = 1e-3
 
         PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-            "quick": {"F1": 4, "F2": 8, "epochs": 3, "batch_size": 128},
+            "quick": {"F1": 4, "F2": 8, "kernel_length": 32, "epochs": 6, "lr": 3e-3},
             "paper": {},
         }
 
         def __post_init__(self) -> None:
             super().__post_init__()
-            check_positive_ints(self, "F1", "D", "F2", *(("kernel_length",) if self.kernel_length is not None else ()))
+            check_positive_ints(self, "F1", "D", "F2")
+            if self.kernel_length is not None:
+                check_positive_ints(self, "kernel_length")
 
         @classmethod
         def tiny(cls) -> EEGNet.Config:
@@ -141,14 +160,16 @@ class EEGNet(TorchClassifier):
         f1d = cfg.F1 * cfg.D
         features = OrderedDict(
             unflatten=nn.Unflatten(1, (1, n_channels)),
-            temporal=nn.Conv2d(1, cfg.F1, (1, kernel), padding="same", bias=False),
+            pad1=same_padding(kernel),
+            temporal=nn.Conv2d(1, cfg.F1, (1, kernel), bias=False),
             bn1=nn.BatchNorm2d(cfg.F1, eps=1e-3),
             spatial=nn.Conv2d(cfg.F1, f1d, (n_channels, 1), groups=cfg.F1, bias=False),
             bn2=nn.BatchNorm2d(f1d, eps=1e-3),
             elu1=nn.ELU(),
             pool1=nn.AvgPool2d((1, POOLS[0])),
             drop1=nn.Dropout(cfg.dropout),
-            depthwise=nn.Conv2d(f1d, f1d, (1, SEPARABLE_KERNEL), padding="same", groups=f1d, bias=False),
+            pad2=same_padding(SEPARABLE_KERNEL),
+            depthwise=nn.Conv2d(f1d, f1d, (1, SEPARABLE_KERNEL), groups=f1d, bias=False),
             pointwise=nn.Conv2d(f1d, cfg.F2, 1, bias=False),
             bn3=nn.BatchNorm2d(cfg.F2, eps=1e-3),
             elu2=nn.ELU(),

@@ -79,7 +79,7 @@ class ESCClassifier(TorchClassifier):
         dropout: float = 0.3
 
         PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-            "quick": {"hid_channels": 16, "mlp_hidden": 128, "epochs": 6, "lr": 1e-3},
+            "quick": {"hid_channels": 16, "mlp_hidden": 128, "epochs": 5, "batch_size": 128, "lr": 1e-3},
             "paper": {},
         }
 

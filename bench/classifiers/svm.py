@@ -39,7 +39,8 @@ class SVM(Classifier):
     5-fold cross-validation (about five times slower) and its argmax can disagree with ``predict``.
 
     Classes absent from the training windows score 0; with a single class in training every
-    window is given that class. SVC without probabilities is deterministic, so ``rng`` is unused.
+    window is given that class. SVC without probabilities is deterministic; ``rng`` only seeds the
+    ``random_state`` that SVC would otherwise draw from numpy's global generator.
     """
 
     representation = "de"
@@ -69,8 +70,7 @@ class SVM(Classifier):
         def __post_init__(self) -> None:
             if not self.C > 0:
                 raise ConfigError(f"SVM.Config.C must be > 0, got {self.C!r}; use e.g. 1.0")
-            if isinstance(self.gamma, str) and self.gamma not in ("scale", "auto") or (
-                    not isinstance(self.gamma, str) and not self.gamma > 0):
+            if not (self.gamma in ("scale", "auto") if isinstance(self.gamma, str) else self.gamma > 0):
                 raise ConfigError(f"SVM.Config.gamma must be 'scale', 'auto' or a number > 0, got {self.gamma!r}; "
                                   "use 'scale' for scikit-learn's default")
             if self.kernel not in KERNELS:
@@ -95,7 +95,7 @@ class SVM(Classifier):
         self.classes_ = np.unique(y)
         cfg = self.config
         svc = SVC(C=cfg.C, kernel=cfg.kernel, gamma=cfg.gamma, class_weight=cfg.class_weight,
-                  decision_function_shape="ovr", break_ties=True)
+                  decision_function_shape="ovr", break_ties=True, random_state=int(rng.integers(2**31 - 1)))
         self.pipeline_ = make_pipeline(StandardScaler(), svc).fit(X, y) if len(self.classes_) > 1 else None
         return self
 

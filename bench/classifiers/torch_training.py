@@ -44,7 +44,7 @@ def check_positive_ints(config: Any, *fields: str) -> None:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ConfigError(
                 f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
-                f"set a positive whole number (the default is {defaults[field]})"
+                f"set a positive whole number (default {defaults[field]!r})"
             )
 
 
@@ -217,7 +217,7 @@ class TorchClassifier(Classifier):
             network = self.build(self.input_shape_, self.info.n_classes)
             self.module_ = torch.nn.Sequential(_standardize_class()(mean, std), network).to(self.device)
             shuffle = torch.Generator().manual_seed(child_seed(rng))
-            self._train(torch.from_numpy(X), torch.from_numpy(y), shuffle)
+            self._train(torch.from_numpy(X), torch.tensor(y), shuffle)
         self.module_.eval()
         return self
 
@@ -230,7 +230,7 @@ class TorchClassifier(Classifier):
         loss_fn = torch.nn.CrossEntropyLoss()
         for epoch in range(cfg.epochs):
             self.module_.train()
-            total = 0.0
+            total = torch.zeros((), device=self.device)  # summed on the device: no sync per batch
             for batch in torch.randperm(len(X), generator=shuffle).split(cfg.batch_size):
                 xb, yb = X[batch].to(self.device), y[batch].to(self.device)
                 loss = loss_fn(self.module_(xb), yb)
@@ -238,8 +238,8 @@ class TorchClassifier(Classifier):
                 loss.backward()
                 optimiser.step()
                 self.constrain(network)
-                total += loss.item() * len(batch)
-            self.history_.append(total / len(X))
+                total += loss.detach() * len(batch)
+            self.history_.append(total.item() / len(X))
             if self.on_epoch is not None:
                 self.on_epoch(epoch, self.history_[-1])
 
@@ -258,7 +258,7 @@ class TorchClassifier(Classifier):
         return torch.softmax(torch.cat(logits), dim=1).numpy()
 
     def _windows(self, X: np.ndarray, where: str) -> np.ndarray:
-        X = np.ascontiguousarray(X, dtype=np.float32)
+        X = np.require(X, np.float32, ("C", "W"))  # no copy of a writable float32 array; never written to
         if X.ndim < 2:
             raise ConfigError(f"{self.name}.{where}: expected windows of shape (n, *window shape), got {X.shape}")
         return X
