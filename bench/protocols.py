@@ -25,7 +25,7 @@ from sklearn.model_selection import GroupKFold, LeaveOneGroupOut, StratifiedGrou
 
 from bench.errors import ConfigError, LeakageError
 from bench.registry import PROTOCOLS
-from bench.seeding import child_seed
+from bench.seeding import sklearn_seed
 
 _SHOWN = 10  # offending ids listed in a LeakageError message
 
@@ -198,16 +198,11 @@ def _subject_name(subject: int) -> str:
     return f"s{subject:02d}"
 
 
-def _random_state(rng: np.random.Generator) -> int:
-    """A ``random_state`` for scikit-learn splitters, which accept only seeds below 2**32."""
-    return child_seed(rng) % 2**32
-
-
 def _stratified_group_kfold(
     y: np.ndarray, by: np.ndarray, n_folds: int, rng: np.random.Generator
 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """``StratifiedGroupKFold`` (shuffled) splits of windows grouped by ``by``."""
-    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=_random_state(rng))
+    splitter = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=sklearn_seed(rng))
     return splitter.split(np.zeros(y.size), y, groups=by)
 
 
@@ -275,7 +270,7 @@ class WithinSubject(Protocol):
             if trials_per_class[trials_per_class > 0].min() >= n_folds:
                 splits = _stratified_group_kfold(y[rows], groups.trial_id[rows], n_folds, rng)
             else:
-                splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=_random_state(rng))
+                splitter = GroupKFold(n_splits=n_folds, shuffle=True, random_state=sklearn_seed(rng))
                 splits = splitter.split(rows, groups=groups.trial_id[rows])
             local = ((rows[train], rows[test]) for train, test in splits)
             folds += _folds(local, _fold_names(n_folds, f"{name}-"), int(subject))
@@ -327,7 +322,7 @@ class PaperDe3dgan(Protocol):
 
     def _split(self, groups: SplitGroups, y: np.ndarray, n_folds: int, rng: np.random.Generator) -> list[Fold]:
         _need_groups(self.name, int(np.bincount(y).min()), n_folds, "windows in the rarest class", "lower --folds")
-        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=_random_state(rng))
+        splitter = StratifiedKFold(n_splits=n_folds, shuffle=True, random_state=sklearn_seed(rng))
         return _folds(splitter.split(np.zeros(y.size), y), _fold_names(n_folds))
 
 

@@ -37,6 +37,11 @@ def child_seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**63 - 1))
 
 
+def sklearn_seed(rng: np.random.Generator) -> int:
+    """Draw a ``random_state`` for scikit-learn and imbalanced-learn, which accept only 0 .. 2**32 - 1."""
+    return child_seed(rng) % 2**32
+
+
 @contextlib.contextmanager
 def torch_rng(rng: np.random.Generator) -> Iterator[None]:
     """Run torch code with its global CPU (and CUDA) generators seeded from ``rng``, then restore them.

@@ -18,7 +18,7 @@ from bench.components import ANY, Method, check_labels
 from bench.config import ComponentConfig
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
-from bench.seeding import child_seed
+from bench.seeding import sklearn_seed
 
 MAX_ATTEMPTS = 8
 KINDS = ("borderline-1", "borderline-2")
@@ -28,11 +28,6 @@ def check_neighbors(where: str, value: Any, minimum: int = 1) -> None:
     """Raise :class:`ConfigError` unless ``value`` is an integer >= ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ConfigError(f"{where} must be an integer >= {minimum}, got {value!r}; e.g. 5")
-
-
-def random_state(rng: np.random.Generator) -> int:
-    """An integer ``random_state`` for scikit-learn, which accepts only 0 .. 2**32 - 1."""
-    return child_seed(rng) % 2**32
 
 
 def keep(X_new: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -196,7 +191,7 @@ class Oversampler(Method):
         found: list[np.ndarray] = []
         missing = n
         for attempt in range(MAX_ATTEMPTS):
-            X_new = self._generate(label, missing * 2**attempt, random_state(rng))
+            X_new = self._generate(label, missing * 2**attempt, sklearn_seed(rng))
             found.append(X_new)
             missing -= len(X_new)
             if missing <= 0:

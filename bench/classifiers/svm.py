@@ -11,6 +11,7 @@ from bench.components import Classifier, check_labels
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
 from bench.registry import CLASSIFIERS
+from bench.seeding import sklearn_seed
 
 KERNELS = ("rbf", "linear", "poly", "sigmoid")
 
@@ -95,7 +96,7 @@ class SVM(Classifier):
         self.classes_ = np.unique(y)
         cfg = self.config
         svc = SVC(C=cfg.C, kernel=cfg.kernel, gamma=cfg.gamma, class_weight=cfg.class_weight,
-                  decision_function_shape="ovr", break_ties=True, random_state=int(rng.integers(2**31 - 1)))
+                  decision_function_shape="ovr", break_ties=True, random_state=sklearn_seed(rng))
         self.pipeline_ = make_pipeline(StandardScaler(), svc).fit(X, y) if len(self.classes_) > 1 else None
         return self
 

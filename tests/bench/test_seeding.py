@@ -32,3 +32,10 @@ def test_torch_threads_restores_the_previous_count():
     with torch_threads(1):
         assert torch.get_num_threads() == 1
     assert torch.get_num_threads() == before
+
+
+def test_sklearn_seed_fits_scikit_learns_range():
+    from bench.seeding import sklearn_seed
+
+    seeds = [sklearn_seed(np.random.default_rng(i)) for i in range(50)]
+    assert all(0 <= s < 2**32 for s in seeds) and len(set(seeds)) == 50
