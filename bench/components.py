@@ -71,6 +71,15 @@ def check_labels(y: np.ndarray, n_classes: int, where: str) -> np.ndarray:
     return y.astype(np.int64, copy=False)
 
 
+def check_windows(X: np.ndarray, y: np.ndarray, n_classes: int, where: str) -> tuple[np.ndarray, np.ndarray]:
+    """Training windows ``X`` (n, *window shape) and labels ``y`` (n,), with n >= 1, validated."""
+    X = np.asarray(X)
+    y = check_labels(y, n_classes, where)
+    if X.ndim < 2 or len(X) != len(y) or len(y) == 0:
+        raise ConfigError(f"{where}: X must be (n, ...) with n = len(y) >= 1, got {X.shape} and {len(y)} labels")
+    return X, y
+
+
 def check_counts(n_per_class: Mapping[int, int], n_classes: int, where: str) -> dict[int, int]:
     """A validated ``{class: count}``: known classes, non-negative integer counts."""
     out = {}

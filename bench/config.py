@@ -137,13 +137,19 @@ def from_dict(cls: type[T], data: Mapping[str, Any], *, where: str | None = None
         raise ConfigError(f"{where}: {exc}") from exc
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any, *, tagged: bool = False) -> Any:
+    """Plain (JSON/YAML-safe) form: dataclasses become dicts of their init fields, tuples lists.
+
+    With ``tagged``, each dataclass also records its type name (``"__type__"``), so two config
+    types with equal fields never look the same (used for cache keys).
+    """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        out = {f.name: plain(getattr(value, f.name), tagged=tagged) for f in dataclasses.fields(value) if f.init}
+        return {"__type__": type(value).__name__, **out} if tagged else out
     if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v, tagged=tagged) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v, tagged=tagged) for v in value]
     if isinstance(value, Path):
         return str(value)
     return value
@@ -151,7 +157,7 @@ def _plain(value: Any) -> Any:
 
 def to_dict(config: Any) -> dict[str, Any]:
     """Plain (YAML-safe) form of a config dataclass: tuples become lists, nested configs dicts."""
-    return _plain(config)
+    return plain(config)
 
 
 def to_yaml(config: Any) -> str:
@@ -177,7 +183,7 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
 
 def config_hash(config: Any) -> str:
     """Stable 16-hex-digit hash of a config's plain form (key order does not matter)."""
-    text = json.dumps(_plain(config), sort_keys=True, default=repr)
+    text = json.dumps(plain(config), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -10,7 +10,6 @@ replaced, missing) is deleted and rebuilt.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import json
 import logging
@@ -23,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.config import plain
 from bench.errors import CacheError
 
 log = logging.getLogger(__name__)
@@ -43,21 +43,9 @@ def file_identity(paths: list[Path]) -> list[tuple[str, int, int]]:
     return out
 
 
-def _plain(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {"__type__": type(value).__name__, **_plain(dataclasses.asdict(value))}
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
-
-
 def cache_key(**parts: Any) -> str:
     """Stable hash of keyword parts (dataclasses, dicts, lists, scalars) and CODE_VERSION."""
-    text = json.dumps(_plain({**parts, "code_version": CODE_VERSION}), sort_keys=True, default=repr)
+    text = json.dumps(plain({**parts, "code_version": CODE_VERSION}, tagged=True), sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 

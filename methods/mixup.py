@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.components import ANY, Method, check_labels
+from bench.components import ANY, Method, check_windows
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
 from bench.registry import METHODS
@@ -117,12 +117,7 @@ class Mixup(Method):
         rng : numpy Generator
             Unused: fitting is deterministic.
         """
-        X = np.asarray(X)
-        y = check_labels(y, self.info.n_classes, f"{self.name}.fit")
-        if X.ndim < 2 or len(X) != len(y) or len(y) == 0:
-            raise ConfigError(
-                f"{self.name}.fit: X must be (n, ...) with n = len(y) >= 1, got {X.shape} and {len(y)} labels"
-            )
+        X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
         self.X_ = X
         self.y_ = y
         return self

@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bench.components import ANY, Method, check_labels
+from bench.components import ANY, Method, check_windows
 from bench.config import ComponentConfig
-from bench.errors import ConfigError
 from bench.registry import METHODS
 
 
@@ -40,10 +39,7 @@ class NoAugmentation(Method):
         rng : numpy Generator
             Unused.
         """
-        X = np.asarray(X)
-        y = check_labels(y, self.info.n_classes, f"{self.name}.fit")
-        if X.ndim < 2 or len(X) != len(y):
-            raise ConfigError(f"{self.name}.fit: X must be (n, ...) with n = len(y) = {len(y)}, got {X.shape}")
+        X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
         self.window_shape_ = X.shape[1:]
         return self
 
