@@ -30,3 +30,24 @@ def test_duplicate_names_are_errors_and_names_are_kebab_case():
     with pytest.raises(ConfigError, match="kebab-case"):
         reg.register("Bad_Name")
     assert reg.get("a-b") is A and A.name == "a-b" and "a-b" in reg
+
+
+def test_the_five_registries_hold_their_components():
+    from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS
+
+    assert {"synthetic", "deap", "seed", "amigos"} <= set(DATASETS.names())
+    assert {"none", "smote", "mixup"} <= set(METHODS.names())
+    assert {"svm", "esc-cnn", "eegnet"} <= set(CLASSIFIERS.names())
+    assert {"trial-kfold", "loso", "paper-escgan"} <= set(PROTOCOLS.names())
+    assert "none" in ATTACKS.names()
+
+
+def test_temporarily_registered_components_disappear_afterwards():
+    from bench.registry import METHODS
+
+    class Extra:
+        """A plug-in."""
+
+    with METHODS.temporarily("extra", Extra):
+        assert METHODS.get("extra") is Extra
+    assert "extra" not in METHODS

@@ -1,0 +1,46 @@
+import pytest
+
+from bench.errors import ConfigError, UnknownNameError
+from bench.registry import METHODS
+from bench.study import StudyConfig, build_study, with_runtime
+
+
+def test_defaults_are_the_documented_quick_run():
+    c = StudyConfig()
+    assert c.datasets == ("synthetic",) and c.tasks == ("valence",) and c.protocols == ("trial-kfold",)
+    assert c.methods == tuple(METHODS.names()) and c.classifiers == ("svm", "esc-cnn")
+    assert (c.folds, c.seeds, c.policy, c.profile) == (5, (0,), "balance", "quick")
+
+
+def test_yaml_then_cli_then_set(tmp_path):
+    f = tmp_path / "study.yaml"
+    f.write_text("folds: 4\nmethods: [none, smote]\nmethod: {smote: {k_neighbors: 2}}\n")
+    c = build_study(f, ["method.smote.k_neighbors=3"], {"folds": 3, "jobs": None})
+    assert c.folds == 3 and c.methods == ("none", "smote")
+    assert c.method_config("smote").k_neighbors == 3
+
+
+def test_overrides_of_components_outside_the_grid_are_still_checked():
+    with pytest.raises(ConfigError, match="k_neighbors"):
+        build_study(None, ["method.smote.k_neigbors=3"], {"methods": ["none"]})
+    with pytest.raises(UnknownNameError, match="Did you mean 'smote'"):
+        build_study(None, ["method.smoat.k_neighbors=3"], {})
+
+
+@pytest.mark.parametrize("cli, message", [
+    ({"tasks": ["valance"]}, "unknown task 'valance'"), ({"folds": 1}, "folds must be at least 2"),
+    ({"profile": "huge"}, "profile"), ({"device": "tpu"}, "device"), ({"jobs": 0}, "jobs must be >= 1"),
+    ({"methods": ["none", "none"]}, "lists a name twice"), ({"policy": "ratio=-1"}, "ratio"),
+])
+def test_bad_values_fail_before_any_work(cli, message):
+    with pytest.raises(ConfigError, match=message):
+        build_study(None, [], cli)
+
+
+def test_runtime_fields_do_not_change_what_is_computed():
+    c = StudyConfig(methods=("none",))
+    d = with_runtime(c, jobs=2, out="elsewhere", experiment="x", force=True)
+    assert c.computed() == d.computed()
+    assert StudyConfig(methods=("none",), folds=3).computed() != c.computed()
+    with pytest.raises(ConfigError, match="runtime fields"):
+        with_runtime(c, folds=3)
