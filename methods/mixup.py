@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.components import ANY, Method, check_windows
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
 from bench.registry import METHODS
-from methods.resampling import draw_from_classes
+from methods.resampling import WindowPool, draw_from_classes
 
 MODES = ("within-class", "label-mixing")
 
@@ -81,7 +80,7 @@ class MixupConfig(ComponentConfig):
 
 
 @METHODS.register("mixup")
-class Mixup(Method):
+class Mixup(WindowPool):
     """mixup: convex combinations of two real windows (Zhang et al. 2018, ICLR).
 
     H. Zhang, M. Cisse, Y. N. Dauphin and D. Lopez-Paz, "mixup: Beyond Empirical Risk
@@ -104,23 +103,6 @@ class Mixup(Method):
     """
 
     Config = MixupConfig
-    representation = ANY
-
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Mixup:
-        """Keep the training windows.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n, *window_shape)
-            Training windows in any representation, e.g. (n, C, T) or (n, B, 9, 9).
-        y : ndarray of int, shape (n,)
-        rng : numpy Generator
-            Unused: fitting is deterministic.
-        """
-        X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
-        self.X_ = X
-        self.y_ = y
-        return self
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Mixed pairs of training windows.

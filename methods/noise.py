@@ -8,11 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from bench.components import ANY, Method, check_windows
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
 from bench.registry import METHODS
-from methods.resampling import draw_from_classes
+from methods.resampling import WindowPool, draw_from_classes
 
 
 def feature_std(X: np.ndarray) -> np.ndarray:
@@ -57,7 +56,7 @@ class NoiseConfig(ComponentConfig):
 
 
 @METHODS.register("noise")
-class GaussianNoise(Method):
+class GaussianNoise(WindowPool):
     """Gaussian noise: real windows of the class plus noise of sigma x each feature's std.
 
     Each synthetic window is a training window of the requested class, drawn uniformly with
@@ -75,23 +74,11 @@ class GaussianNoise(Method):
     """
 
     Config = NoiseConfig
-    representation = ANY
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> GaussianNoise:
-        """Keep the training windows and each feature's standard deviation.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n, *window_shape)
-            Training windows in any representation, e.g. (n, C, T) or (n, B, 9, 9).
-        y : ndarray of int, shape (n,)
-        rng : numpy Generator
-            Unused: fitting is deterministic.
-        """
-        X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
-        self.X_ = X
-        self.y_ = y
-        self.scale_ = np.float32(self.config.sigma) * feature_std(X)
+        """Keep the training windows (n, *window_shape) and each feature's standard deviation."""
+        super().fit(X, y, rng=rng)
+        self.scale_ = np.float32(self.config.sigma) * feature_std(self.X_)
         return self
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:

@@ -29,16 +29,7 @@ class NoAugmentation(Method):
     augments = False
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> NoAugmentation:
-        """Remember the window shape.
-
-        Parameters
-        ----------
-        X : ndarray, shape (n, *window_shape)
-            Training windows in any representation, e.g. (n, C, T) or (n, B, 9, 9).
-        y : ndarray of int, shape (n,)
-        rng : numpy Generator
-            Unused.
-        """
+        """Check the windows (n, *window_shape) and labels (n,) and remember the window shape."""
         X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
         self.window_shape_ = X.shape[1:]
         return self

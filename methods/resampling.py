@@ -1,9 +1,11 @@
-"""Drawing real training windows per class, shared by the methods that perturb or mix them."""
+"""What the methods that perturb or mix real training windows share: keeping the windows, and
+drawing them per class."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from bench.components import ANY, Method, check_windows
 from bench.errors import MethodError
 
 
@@ -42,3 +44,27 @@ def draw_from_classes(y: np.ndarray, counts: dict[int, int], rng: np.random.Gene
             )
         parts.append(pool[rng.integers(0, pool.size, size=count)])
     return np.concatenate(parts)
+
+
+class WindowPool(Method):
+    """Base of methods that build synthetic windows from the real training windows (noise, mixup).
+
+    ``fit`` keeps references to the training windows (never copies or modifies them) as ``X_``
+    and ``y_``; subclasses draw from them with :func:`draw_from_classes`.
+    """
+
+    representation = ANY
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> WindowPool:
+        """Keep the training windows.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, *window_shape)
+            Training windows in any representation, e.g. (n, C, T) or (n, B, 9, 9).
+        y : ndarray of int, shape (n,)
+        rng : numpy Generator
+            Unused: fitting is deterministic.
+        """
+        self.X_, self.y_ = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
+        return self
