@@ -78,7 +78,7 @@ def _progress(quiet: bool) -> Any:
         return None
     from tqdm import tqdm
 
-    return lambda total: tqdm(total=total, desc="cells", unit="cell", file=sys.stderr)
+    return lambda total: tqdm(total=total, desc="cells", unit="cell", file=sys.stderr, disable=None)  # no bar off a terminal
 
 
 def command_run(args: argparse.Namespace) -> int:
