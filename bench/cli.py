@@ -96,22 +96,20 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"\n{result.computed} cells computed, {result.skipped} already done (skipped), {result.failed} failed "
           f"in {time.perf_counter() - tic:.0f} s", file=sys.stderr)
     print(f"results: {', '.join(str(p) for p in result.paths)}", file=sys.stderr)
-    from bench.tracking import Tracker
-
-    print(f"MLflow:  {Tracker(config.resolved_tracking_uri, config.experiment).experiment_url_hint()}", file=sys.stderr)
+    print(f"MLflow:  {result.tracking_hint}", file=sys.stderr)
     return EXIT_FAILED_CELLS if result.failed else 0
 
 
 def command_list() -> int:
-    from bench.components import describe_component
     from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS
 
     for title, registry in (("datasets", DATASETS), ("methods", METHODS), ("classifiers", CLASSIFIERS),
                             ("protocols", PROTOCOLS), ("attacks", ATTACKS)):
         print(f"{title}:")
-        for name in registry.names():
+        for name, line in registry.describe().items():
             cls = registry.get(name)
-            line = describe_component(cls)
+            if getattr(cls, "representation", None):
+                line += f"  [{cls.representation}]"
             if getattr(cls, "leaky", False):
                 line += "  [LEAKY]"
             print(f"  {name:<18}{line}")

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import numpy as np
 
@@ -172,10 +172,3 @@ class Classifier(Component):
     def predict(self, X: np.ndarray) -> np.ndarray:
         """Predicted labels, shape (n,)."""
         return np.argmax(self.predict_proba(X), axis=1)
-
-
-def describe_component(cls: Any) -> str:
-    """One line for ``bench list``: the docstring's first line and the representation."""
-    doc = (cls.__doc__ or "").strip().splitlines()
-    rep = getattr(cls, "representation", None)
-    return (doc[0] if doc else "") + (f"  [{rep}]" if rep else "")

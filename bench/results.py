@@ -21,9 +21,6 @@ import pandas as pd
 
 from bench.errors import CacheError
 
-STATUSES = ("ok", "n/a", "failed")
-
-
 @dataclass
 class ResultRow:
     """One cell's outcome.

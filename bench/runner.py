@@ -85,9 +85,15 @@ class DataContext:
         self.views = Views(self.prepared, config.features, config.segment.baseline)
         self.groups = SplitGroups.from_segments(self.prepared.segments)
         self._folds: dict[tuple[str, str, int], list[Fold]] = {}
+        self._labels: dict[str, tuple[np.ndarray, DataInfo]] = {}
 
     def labels(self, task: str) -> tuple[np.ndarray, DataInfo]:
-        """Labels of every window for ``task`` and the description components get."""
+        """Labels of every window for ``task`` and the description components get (memoised)."""
+        if task not in self._labels:
+            self._labels[task] = self._make_labels(task)
+        return self._labels[task]
+
+    def _make_labels(self, task: str) -> tuple[np.ndarray, DataInfo]:
         rule = LabelConfig(task=task, threshold=self.config.labels.threshold, comparison=self.config.labels.comparison)
         seg = self.prepared.segments
         y = make_labels(seg.ratings, seg.rating_names, rule)
@@ -136,8 +142,9 @@ def group_key(config: StudyConfig, cell: Cell, data_key: str) -> str:
     return config_hash({"params": cell_params(config, cell), "data": data_key})
 
 
-def cell_key(config: StudyConfig, cell: Cell, data_key: str) -> str:
-    return config_hash({"group": group_key(config, cell, data_key), "seed": cell.seed, "fold": cell.fold_name})
+def cell_key(group: str, cell: Cell) -> str:
+    """Key of one cell: its group's key, seed and fold."""
+    return config_hash({"group": group, "seed": cell.seed, "fold": cell.fold_name})
 
 
 def _minority(y: np.ndarray) -> int:
@@ -235,6 +242,7 @@ class StudyResult:
     skipped: int
     failed: int
     paths: list[Path]
+    tracking_hint: str
 
 
 def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
@@ -297,8 +305,8 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
     tracker = Tracker(config.resolved_tracking_uri, config.experiment)
     logged = tracker.logged_cells()
     parents = tracker.parent_runs()
-    keyed = [(c, (cell_key(config, c, contexts[c.dataset].prepared.key),
-                  group_key(config, c, contexts[c.dataset].prepared.key))) for c in cells]
+    groups = [group_key(config, c, contexts[c.dataset].prepared.key) for c in cells]
+    keyed = [(c, (cell_key(g, c), g)) for c, g in zip(cells, groups)]
 
     rows: dict[str, ResultRow] = {}
     todo = []
@@ -333,7 +341,7 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
     paths = write_table(table, config.out)
     Path(config.out, "study.yaml").write_text(to_yaml(config))
     return StudyResult(table=table, summary=summary, computed=len(todo), skipped=len(keyed) - len(todo),
-                       failed=failed, paths=paths)
+                       failed=failed, paths=paths, tracking_hint=tracker.experiment_url_hint())
 
 
 def _group_name(cell: Cell, leaky: bool) -> str:

@@ -21,7 +21,6 @@ import time
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import mlflow
 from mlflow.entities import Metric, Param, RunTag
@@ -43,13 +42,10 @@ def _chunks(items: list[Any], size: int = _BATCH) -> Iterable[list[Any]]:
 
 def _artifact_root(uri: str) -> str | None:
     """For a SQLite store, keep artifacts in ``mlruns/`` beside the database file."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "sqlite":
+    prefix = "sqlite:///"
+    if not uri.startswith(prefix) or len(uri) == len(prefix):
         return None
-    db = Path(uri[len("sqlite:///"):]) if uri.startswith("sqlite:///") else None
-    if db is None or not str(db):
-        return None
-    return (db.resolve().parent / "mlruns").as_uri()
+    return (Path(uri[len(prefix):]).resolve().parent / "mlruns").as_uri()
 
 
 class Tracker:

@@ -83,8 +83,7 @@ class Views:
                 raise ConfigError("the de and de-grid views need DE features; prepare the dataset with a FeatureConfig")
             de = np.asarray(self.prepared.de[take], dtype=np.float32)
             return de if representation == "de" else self._de_grid(de)
-        conversion_path(representation, representation)  # raises for an unknown name
-        raise AssertionError("unreachable")
+        raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {representation!r}")
 
     def check(self, src: str, dst: str) -> None:
         """Raise IncompatibleError, with the reason, when synthetic ``src`` cannot become ``dst``."""

@@ -10,17 +10,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from bench.metrics import aggregate
+
 GROUP = ["dataset", "task", "protocol", "method", "classifier"]
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
 TIMES = ("fit_s", "sample_s", "train_s", "predict_s")
 BASELINE = "none"
-
-
-def _mean_std(values: pd.Series) -> tuple[float, float]:
-    v = values.dropna().to_numpy(dtype=float)
-    if v.size == 0:
-        return float("nan"), float("nan")
-    return float(v.mean()), float(v.std(ddof=1)) if v.size > 1 else 0.0
 
 
 def summarize(frame: pd.DataFrame) -> pd.DataFrame:
@@ -49,7 +44,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
                       reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
                       n_cells=int(len(ok)))
         for metric in METRICS:
-            mean, std = _mean_std(ok[metric]) if metric in ok else (np.nan, np.nan)
+            mean, std = aggregate(ok[metric]) if metric in ok else (np.nan, np.nan)
             record[f"{metric}_mean"], record[f"{metric}_std"] = mean, std
         for t in TIMES:
             record[t] = float(ok[t].mean()) if t in ok and len(ok) else np.nan
