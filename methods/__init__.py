@@ -11,9 +11,11 @@ smote, adasyn,               :mod:`methods.oversampling` (the SMOTE family, via 
 borderline-smote
 noise                        :mod:`methods.noise` (Gaussian noise scaled to each feature's std)
 mixup                        :mod:`methods.mixup` (convex combinations of two real windows)
+escgan                       :mod:`methods.escgan` (ESC-GAN: EEG editing on DE grids; networks and
+                             losses in :mod:`methods.gan`)
 ============================ =====================================================================
 """
 
-from methods import mixup, noise, none, oversampling
+from methods import escgan, mixup, noise, none, oversampling
 
-__all__ = ["mixup", "noise", "none", "oversampling"]
+__all__ = ["escgan", "mixup", "noise", "none", "oversampling"]

@@ -13,6 +13,42 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+def grid_trunk(in_channels: int, h: int, activation: type[nn.Module], *, kaiming: bool) -> nn.Module:
+    """ESC-GAN's conv trunk: ``(in, 9, 9) -> (4h, 3, 3)``.
+
+    Four 3x3 convolutions (padding 1) with strides 1, 2, 1, 2 and widths h, 2h, 2h, 4h, each
+    followed by BatchNorm and ``activation``. Shared by the ``esc-cnn`` classifier (SELU) and the
+    ESC-GAN generator's encoder and discriminator (LeakyReLU).
+
+    Parameters
+    ----------
+    kaiming : bool
+        Kaiming-normal initialisation of the convolution weights (classifier, discriminator);
+        otherwise PyTorch's default (generator).
+    """
+    from torch import nn
+
+    layers: list[nn.Module] = []
+    for c_in, c_out, stride in ((in_channels, h, 1), (h, 2 * h, 2), (2 * h, 2 * h, 1), (2 * h, 4 * h, 2)):
+        conv = nn.Conv2d(c_in, c_out, kernel_size=3, stride=stride, padding=1)
+        if kaiming:
+            nn.init.kaiming_normal_(conv.weight)
+        layers += [conv, nn.BatchNorm2d(c_out), activation()]
+    return nn.Sequential(*layers)
+
+
+def mlp_head(n_features: int, hidden: int, n_out: int, activation: type[nn.Module], dropout: float) -> nn.Module:
+    """Flatten, then two ``hidden``-wide layers with ``activation`` and dropout, then ``n_out`` outputs."""
+    from torch import nn
+
+    return nn.Sequential(
+        nn.Flatten(),
+        nn.Linear(n_features, hidden), activation(), nn.Dropout(dropout),
+        nn.Linear(hidden, hidden), activation(), nn.Dropout(dropout),
+        nn.Linear(hidden, n_out),
+    )
+
+
 @CLASSIFIERS.register("esc-cnn")
 class ESCClassifier(TorchClassifier):
     """ESC-GAN's evaluator: a strided SELU CNN on 9x9 band-DE grids (Zhang et al., AAAI 2024).
@@ -101,17 +137,7 @@ class ESCClassifier(TorchClassifier):
         from torch import nn
 
         h, cfg = self.config.hid_channels, self.config
-        layers = []
-        for c_in, c_out, stride in ((input_shape[0], h, 1), (h, 2 * h, 2), (2 * h, 2 * h, 1), (2 * h, 4 * h, 2)):
-            conv = nn.Conv2d(c_in, c_out, kernel_size=3, stride=stride, padding=1)
-            nn.init.kaiming_normal_(conv.weight)
-            layers += [conv, nn.BatchNorm2d(c_out), nn.SELU()]
-        trunk = nn.Sequential(*layers)
+        trunk = grid_trunk(input_shape[0], h, nn.SELU, kaiming=True)
         n_features = output_shape(nn.Sequential(trunk, nn.Flatten()), input_shape)[0]
-        head = nn.Sequential(
-            nn.Flatten(),
-            nn.Linear(n_features, cfg.mlp_hidden), nn.SELU(), nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.mlp_hidden, cfg.mlp_hidden), nn.SELU(), nn.Dropout(cfg.dropout),
-            nn.Linear(cfg.mlp_hidden, n_classes),
-        )
+        head = mlp_head(n_features, cfg.mlp_hidden, n_classes, nn.SELU, cfg.dropout)
         return nn.Sequential(OrderedDict(trunk=trunk, head=head))

@@ -6,7 +6,7 @@ from bench.registry import CLASSIFIERS, METHODS
 from bench.testing import classifier_checks, method_checks, run_checks
 from bench.testing.contracts import SHAPES
 
-METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup"]
+METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan"]
 CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet"]
 
 

@@ -1,0 +1,1 @@
+"""Building blocks shared by the generative augmentation methods: losses and training helpers."""
