@@ -49,6 +49,9 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument("--seeds", type=_ints, help="root seeds, e.g. 0,1,2 (default: 0)")
     grid.add_argument("--policy", help="augmentation budget: balance (default), ratio=R, counts=0:N,1:M, none")
     grid.add_argument("--profile", choices=("quick", "paper"), help="component sizes (default: quick)")
+    grid.add_argument("--recipe", choices=("default", "paper"),
+                      help="default: fixed synthetic sets for every method; paper: methods with their paper's own "
+                           "classifier training use it (e.g. ESC-GAN's online editing)")
     settings = run.add_argument_group("settings")
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -70,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads", "device", "force")
+                  "recipe", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads", "device", "force")
 
 
 def _progress(quiet: bool) -> Any:

@@ -117,9 +117,21 @@ class Method(Component):
     Subclasses set ``representation`` (one of :data:`datasets.views.REPRESENTATIONS` or
     ``"any"``) and implement :meth:`fit` and :meth:`_sample`. ``augments`` is False only for the
     ``none`` baseline, which returns no windows whatever it is asked for.
+
+    A method whose paper trains the classifier in its own way (online augmentation, fine-tuning
+    stages) sets ``paper_recipe`` and implements :meth:`paper_incompatibility` and
+    :meth:`train_paper`; ``bench run --recipe paper`` then uses them instead of :meth:`sample`.
+
+    Attributes
+    ----------
+    stats_ : dict of str to float
+        What the method reports about its last :meth:`sample` or :meth:`train_paper` (e.g. a
+        filter's acceptance rate); recorded in the results table with a ``method.`` prefix.
     """
 
     augments: ClassVar[bool] = True
+    paper_recipe: ClassVar[bool] = False
+    stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Method:
         """Learn from the training fold only.
@@ -145,6 +157,14 @@ class Method(Component):
         return np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        raise NotImplementedError
+
+    def paper_incompatibility(self, classifier: Classifier) -> str | None:
+        """Why the ``paper`` recipe cannot train ``classifier``, or None when it can."""
+        return f"{self.name} has no paper recipe"
+
+    def train_paper(self, classifier: Classifier, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
+        """Train the unfitted ``classifier`` on the real training windows the way the method's paper does."""
         raise NotImplementedError
 
 

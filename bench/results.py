@@ -35,6 +35,8 @@ class ResultRow:
         Fold name (``fold-0``, ``s03``, ``s03-fold-1``).
     leaky : bool
         Whether the protocol lets test windows share trials with training windows.
+    recipe : {"default", "paper"}
+        How the method's output reached the classifier (see :class:`bench.study.StudyConfig`).
     status : {"ok", "n/a", "failed"}
         ``n/a``: the method's representation cannot feed the classifier (``reason`` says why).
     reason : str
@@ -50,6 +52,9 @@ class ResultRow:
         :func:`bench.metrics.classification_metrics` on the test fold.
     times : dict of str to float
         Seconds: ``fit_s`` (method), ``sample_s``, ``train_s`` (classifier), ``predict_s``.
+    method_stats : dict of str to float
+        What the method reported about its sampling (``Method.stats_``, e.g. ESC-GAN's filter
+        acceptance); table columns ``method.<name>``.
     confusion : list of list of int
         Confusion matrix (rows true, columns predicted).
     """
@@ -64,6 +69,7 @@ class ResultRow:
     fold: str
     leaky: bool
     status: str
+    recipe: str = "default"
     reason: str = ""
     cell_key: str = ""
     group_key: str = ""
@@ -73,6 +79,7 @@ class ResultRow:
     minority_class: int = -1
     metrics: dict[str, float] = field(default_factory=dict)
     times: dict[str, float] = field(default_factory=dict)
+    method_stats: dict[str, float] = field(default_factory=dict)
     confusion: list[list[int]] = field(default_factory=list)
 
     def flat(self) -> dict[str, Any]:
@@ -80,6 +87,7 @@ class ResultRow:
         out = asdict(self)
         out.update(out.pop("metrics"))
         out.update(out.pop("times"))
+        out.update({f"method.{k}": v for k, v in out.pop("method_stats").items()})
         out.pop("confusion")
         return out
 

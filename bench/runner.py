@@ -129,6 +129,7 @@ def cell_params(config: StudyConfig, cell: Cell) -> dict[str, Any]:
     return {
         "dataset": cell.dataset, "task": cell.task, "protocol": cell.protocol, "folds": config.folds,
         "method": cell.method, "classifier": cell.classifier, "policy": config.policy, "profile": config.profile,
+        "recipe": config.recipe_of(cell.method),
         "device": config.device,
         "method_config": to_dict(config.method_config(cell.method)),
         "classifier_config": to_dict(config.classifier_config(cell.classifier)),
@@ -174,7 +175,7 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
     protocol = PROTOCOLS.get(cell.protocol)
     row = ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol, method=cell.method,
                     classifier=cell.classifier, seed=cell.seed, fold=cell.fold_name, leaky=protocol.leaky,
-                    status="ok", cell_key=keys[0], group_key=keys[1])
+                    status="ok", recipe=config.recipe_of(cell.method), cell_key=keys[0], group_key=keys[1])
     method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
     clf_rep = clf_cls.representation
     method_rep = clf_rep if method_cls.representation == ANY else method_cls.representation
@@ -199,23 +200,31 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     where = (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name)
 
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info)
+    classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
+                                                  device=config.device)
+    if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
+        row.status, row.reason = "n/a", reason
+        return
     tic = time.perf_counter()
     method.fit(ctx.views.real(method_rep, fold.train), y_train, rng=derive(cell.seed, *where, cell.method, "fit"))
     fit_s = time.perf_counter() - tic
-    requests = Policy.parse(config.policy).requests(y_train, info.n_classes)
-    tic = time.perf_counter()
-    x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
-    sample_s = time.perf_counter() - tic
-
-    x_train = ctx.views.real(clf_rep, fold.train)
-    if len(y_syn):
-        x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
-        y_train = np.concatenate([y_train, y_syn])
-    classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
-                                                  device=config.device)
-    tic = time.perf_counter()
     # The classifier's seed does not depend on the method: every method is compared from the same initialisation.
-    classifier.fit(x_train, y_train, rng=derive(cell.seed, *where, cell.classifier, "fit"))
+    clf_rng = derive(cell.seed, *where, cell.classifier, "fit")
+    x_train = ctx.views.real(clf_rep, fold.train)
+    if row.recipe == "paper":
+        sample_s, y_syn = 0.0, y_train[:0]
+        tic = time.perf_counter()
+        method.train_paper(classifier, x_train, y_train, rng=clf_rng)
+    else:
+        requests = Policy.parse(config.policy).requests(y_train, info.n_classes)
+        tic = time.perf_counter()
+        x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
+        sample_s = time.perf_counter() - tic
+        if len(y_syn):
+            x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
+            y_train = np.concatenate([y_train, y_syn])
+        tic = time.perf_counter()
+        classifier.fit(x_train, y_train, rng=clf_rng)
     train_s = time.perf_counter() - tic
     tic = time.perf_counter()
     proba = classifier.predict_proba(ctx.views.real(clf_rep, fold.test))
@@ -226,6 +235,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
+    row.method_stats = dict(method.stats_)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -344,9 +354,10 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
                        failed=failed, paths=paths, tracking_hint=tracker.experiment_url_hint())
 
 
-def _group_name(cell: Cell, leaky: bool) -> str:
+def _group_name(cell: Cell, leaky: bool, recipe: str) -> str:
     dataset, task, protocol, method, classifier = cell.group
-    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}/{classifier}"
+    recipe = "" if recipe == "default" else f" [{recipe} recipe]"
+    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}{recipe}/{classifier}"
 
 
 def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, parents: dict[str, str],
@@ -354,11 +365,12 @@ def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, par
     params = flatten(cell_params(config, cell))
     leaky = PROTOCOLS.get(cell.protocol).leaky
     parent = tracker.ensure_parent(
-        row.group_key, _group_name(cell, leaky), params,
+        row.group_key, _group_name(cell, leaky, row.recipe), params,
         {"bench.leaky": str(leaky).lower(), "bench.status": "running", "bench.data": contexts[cell.dataset].prepared.key},
         parents,
     )
-    metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test}
+    metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test,
+               **{f"method.{k}": v for k, v in row.method_stats.items()}}
     tags = {"bench.cell": row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
             "bench.seed": str(cell.seed), "bench.fold": cell.fold_name}
     artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}

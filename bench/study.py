@@ -28,6 +28,7 @@ from datasets.labels import COMPARISONS, TASKS
 from datasets.segment import SegmentConfig
 
 DEVICES = ("cpu", "cuda")
+RECIPES = ("default", "paper")
 RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force")
 """Fields that decide where and how fast a study runs, not what it computes (not hashed)."""
 
@@ -63,6 +64,11 @@ class StudyConfig:
         Augmentation budget, see :class:`bench.policy.Policy` (``balance``, ``ratio=R``, ...).
     profile : {"quick", "paper"}
         Size of every component (``quick``: CPU minutes; ``paper``: the published settings).
+    recipe : {"default", "paper"}
+        How synthetic data reaches the classifier. ``default``: every method's fixed synthetic set
+        of the policy's size, added to the real training windows. ``paper``: methods that define
+        their paper's own classifier training (ESC-GAN's online editing with mixup) use it; the
+        others run the default recipe. Each result row records the recipe it used.
     segment, features, labels
         Windows, DE features and the rating threshold, shared by every dataset.
     method, classifier, dataset : dict of name -> dict
@@ -93,6 +99,7 @@ class StudyConfig:
     seeds: tuple[int, ...] = (0,)
     policy: str = "balance"
     profile: str = "quick"
+    recipe: str = "default"
     segment: SegmentConfig = field(default_factory=SegmentConfig)
     features: FeatureConfig = field(default_factory=FeatureConfig)
     labels: LabelRule = field(default_factory=LabelRule)
@@ -122,6 +129,8 @@ class StudyConfig:
             raise ConfigError(f"folds must be at least 2, got {self.folds}; use --folds 5 for 5-fold protocols")
         if self.profile not in PROFILES:
             raise ConfigError(f"profile must be one of {PROFILES}, got {self.profile!r}")
+        if self.recipe not in RECIPES:
+            raise ConfigError(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
         if self.device not in DEVICES and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if self.jobs < 1 or self.threads < 0:
@@ -135,6 +144,10 @@ class StudyConfig:
             self.classifier_config(name)
         for name in set(self.datasets) | set(self.dataset):
             self.reader_config(name)
+
+    def recipe_of(self, method: str) -> str:
+        """The recipe a method's cells use: ``paper`` only when asked for and the method has one."""
+        return "paper" if self.recipe == "paper" and METHODS.get(method).paper_recipe else "default"
 
     def method_config(self, name: str) -> ComponentConfig:
         """The resolved config of method ``name``: its profile plus the ``method`` overrides."""

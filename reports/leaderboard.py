@@ -12,7 +12,7 @@ import pandas as pd
 
 from bench.metrics import aggregate
 
-GROUP = ["dataset", "task", "protocol", "method", "classifier"]
+GROUP = ["dataset", "task", "protocol", "method", "recipe", "classifier"]
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
 TIMES = ("fit_s", "sample_s", "train_s", "predict_s")
 BASELINE = "none"
@@ -34,6 +34,8 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         each metric in :data:`METRICS`, mean times, and ``delta_vs_none``: the balanced-accuracy
         mean minus that of the ``none`` method with the same classifier (NaN without a baseline).
     """
+    if "recipe" not in frame:  # tables written before recipes existed
+        frame = frame.assign(recipe="default")
     records = []
     for key, group in frame.groupby(GROUP, sort=False):
         ok = group[group["status"] == "ok"]
@@ -75,18 +77,23 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
                         f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}"]
         for _, r in ok.iterrows():
             lines.append(
-                f"{r['method']:<18}{r['classifier']:<12}"
+                f"{_label(r):<18}{r['classifier']:<12}"
                 + "".join(f"{_pm(r[f'{m}_mean'], r[f'{m}_std']):>16}" for m in METRICS[:4])
                 + f"{_num(r['auroc_mean']):>8}{_signed(r['delta_vs_none']):>9}{r['n_cells']:>7}"
             )
         for _, r in part[part["status"] != "ok"].iterrows():
-            lines.append(f"{r['method']:<18}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
+            lines.append(f"{_label(r):<18}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
 
 
 def _num(x: float) -> str:
     return "nan" if pd.isna(x) else f"{x:.3f}"
+
+
+def _label(row: pd.Series) -> str:
+    """Method name, with its recipe when it is not the default one (``escgan+paper``)."""
+    return row["method"] if row.get("recipe", "default") == "default" else f"{row['method']}+{row['recipe']}"
 
 
 def _pm(mean: float, std: float) -> str:

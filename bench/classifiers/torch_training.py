@@ -178,6 +178,10 @@ class TorchClassifier(Classifier):
         ``(n, channels, times)`` windows.
     on_epoch : callable (epoch, mean training loss) -> None, or None
         Called after every epoch (Optuna pruning hooks in here); may raise to stop training.
+    on_batch : callable (x, y) -> (x, target), or None
+        Replaces every training batch before the loss: ``x`` in the windows' own units on the
+        device, ``y`` int64 labels; ``target`` is labels (n,) or class probabilities
+        (n, n_classes). Online augmentation recipes (ESC-GAN's ``paper`` recipe) hook in here.
     module_ : nn.Module
         After ``fit``: ``Sequential(Standardize, network)``, windows in their own units -> logits.
     history_ : list of float
@@ -193,6 +197,7 @@ class TorchClassifier(Classifier):
     def __init__(self, config: TorchConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
         super().__init__(config, info=info, device=device)
         self.on_epoch: Callable[[int, float], None] | None = None
+        self.on_batch: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def build(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
         """The network, mapping standardised windows of ``input_shape`` to ``n_classes`` logits."""
@@ -233,6 +238,8 @@ class TorchClassifier(Classifier):
             total = torch.zeros((), device=self.device)  # summed on the device: no sync per batch
             for batch in torch.randperm(len(X), generator=shuffle).split(cfg.batch_size):
                 xb, yb = X[batch].to(self.device), y[batch].to(self.device)
+                if self.on_batch is not None:
+                    xb, yb = self.on_batch(xb, yb)
                 loss = loss_fn(self.module_(xb), yb)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()

@@ -13,6 +13,7 @@ from bench.errors import MethodError
 from bench.registry import CLASSIFIERS, METHODS
 from bench.runner import context, run_study
 from bench.study import build_study
+from reports.leaderboard import format_leaderboard
 
 TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "dataset.synthetic.trial_s=4"]
 
@@ -158,3 +159,39 @@ def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
     cols = ["method", "classifier", "fold", "balanced_accuracy", "accuracy", "auroc", "n_synthetic"]
     assert one.table[cols].equals(two.table[cols])
     assert (one.table["status"] == "ok").all()
+
+
+class SpyPaperMethod(SpyMethod):
+    """Has a paper recipe that records what it trains the classifier on."""
+
+    paper_recipe = True
+
+    def paper_incompatibility(self, classifier):
+        return None if classifier.name == "spy" else "spy recipe needs the spy classifier"
+
+    def train_paper(self, classifier, X, y, *, rng):
+        _Spy.seen["method"].append(_row_hashes(X))
+        classifier.fit(X, y, rng=rng)
+        self.stats_ = {"acceptance": 0.5}
+
+
+def test_paper_recipe_trains_on_the_training_fold_only_and_is_recorded_per_row(tmp_path):
+    _Spy.seen = {"method": [], "classifier": []}
+    with METHODS.temporarily("spy", SpyPaperMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["none", "spy"], classifiers=["spy", "svm"], recipe="paper")
+        result = run_study(config)
+        ctx = context(config, "synthetic")
+        index = {h: i for i, h in enumerate(_row_hashes(ctx.views.real("raw")))}
+        folds = ctx.folds("valence", "trial-kfold", 0)
+    table = result.table.set_index(["method", "classifier", "fold"])
+    assert (table.loc["spy", "spy"]["recipe"] == "paper").all() and (table.loc["spy", "spy"]["status"] == "ok").all()
+    assert (table.loc["spy", "spy"]["method.acceptance"] == 0.5).all()
+    assert (table.loc["none"]["recipe"] == "default").all() and (table.loc["none"]["status"] == "ok").all()
+    assert (table.loc["spy", "svm"]["status"] == "n/a").all()
+    assert table.loc["spy", "svm"]["reason"].str.contains("needs the spy classifier").all()
+    # fit saw the training fold, train_paper the same windows; never a test window.
+    recipe_calls = _Spy.seen["method"][1::2]
+    assert len(recipe_calls) == len(folds)
+    for fold, seen in zip(folds, recipe_calls):
+        assert np.array_equal(np.sort([index[h] for h in seen]), np.sort(fold.train))
+    assert "spy+paper" in format_leaderboard(result.summary)

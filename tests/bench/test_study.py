@@ -44,3 +44,11 @@ def test_runtime_fields_do_not_change_what_is_computed():
     assert StudyConfig(methods=("none",), folds=3).computed() != c.computed()
     with pytest.raises(ConfigError, match="runtime fields"):
         with_runtime(c, folds=3)
+
+
+def test_the_paper_recipe_applies_only_to_methods_that_have_one():
+    config = build_study(None, [], {"methods": ["none", "smote", "escgan"], "recipe": "paper"})
+    assert [config.recipe_of(m) for m in config.methods] == ["default", "default", "paper"]
+    assert StudyConfig(methods=("escgan",)).recipe_of("escgan") == "default"
+    with pytest.raises(ConfigError, match="recipe must be one of"):
+        StudyConfig(recipe="online")

@@ -1,0 +1,59 @@
+"""The GAN losses of methods.gan.losses on hand-made tensors."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from methods.gan.losses import adversarial_loss, boundary_loss, class_loss, diversity_loss, reconstruction_loss
+
+
+def test_reconstruction_is_zero_for_an_identity_edit_and_the_mean_square_otherwise():
+    x = torch.arange(12.0).reshape(2, 6)
+    assert reconstruction_loss(x, x.clone()) == 0
+    assert reconstruction_loss(x, x + 2) == pytest.approx(4.0)
+
+
+def test_adversarial_loss_is_bce_against_a_constant_target():
+    logits = torch.tensor([0.0, 2.0, -1.0])
+    assert adversarial_loss(logits, 0.0) == pytest.approx(float(sum(math.log1p(math.exp(v)) for v in (0.0, 2.0, -1.0)) / 3))
+    # The smoothed fake target: the optimum logit is log(0.85 / 0.15), where the gradient vanishes.
+    best = torch.tensor([math.log(0.85 / 0.15)], requires_grad=True)
+    adversarial_loss(best, 0.85).backward()
+    assert abs(best.grad.item()) < 1e-6
+    assert adversarial_loss(logits.reshape(3, 1), 1.0) == adversarial_loss(logits, 1.0)
+
+
+def test_diversity_loss_decreases_as_the_edits_spread_out():
+    z = torch.randn(8, 4, 3, 3, generator=torch.Generator().manual_seed(0))
+    base = torch.randn(8, 5, 9, 9, generator=torch.Generator().manual_seed(1))
+    perm = torch.roll(torch.arange(8), 1)
+    values = [diversity_loss(scale * base, z, perm).item() for scale in (0.0, 0.5, 1.0, 2.0, 4.0)]
+    assert values[0] == pytest.approx(1.0)  # identical edits: exp(0)
+    assert all(a > b for a, b in zip(values, values[1:]))
+    assert 0 < values[-1] < 1
+
+
+def test_diversity_loss_follows_its_formula_on_a_pair():
+    x = torch.tensor([[0.0, 0.0], [2.0, 4.0]])  # mean |dx| = 3
+    z = torch.tensor([[0.0], [1.5]])  # mean |dz| = 1.5
+    assert diversity_loss(x, z, torch.tensor([1, 0])).item() == pytest.approx(math.exp(-3 / (1.5 + 1e-6)))
+
+
+def test_boundary_loss_is_zero_exactly_at_a_uniform_prediction_and_positive_elsewhere():
+    assert boundary_loss(torch.zeros(4, 3)).item() == pytest.approx(0.0, abs=1e-7)
+    assert boundary_loss(torch.full((2, 2), 7.0)).item() == pytest.approx(0.0, abs=1e-7)
+    logits = torch.tensor([[2.0, 0.0, -1.0], [0.1, 0.0, 0.0]])
+    value = boundary_loss(logits)
+    p = logits.softmax(dim=1)
+    by_hand = (torch.full_like(p, 1 / 3) * (torch.log(torch.full_like(p, 1 / 3)) - p.log())).sum(dim=1).mean()
+    assert value.item() == pytest.approx(by_hand.item(), rel=1e-6)
+    assert value > 0
+
+
+def test_class_loss_is_cross_entropy():
+    logits, t = torch.tensor([[1.0, -1.0], [0.0, 3.0]]), torch.tensor([1, 1])
+    assert class_loss(logits, t) == F.cross_entropy(logits, t)
