@@ -193,11 +193,16 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
     return row
 
 
+def _fold(cell: Cell, ctx: DataContext) -> tuple[Fold, tuple[Any, ...]]:
+    """The cell's fold and the key its seeds are derived from (without method or classifier)."""
+    fold = ctx.folds(cell.task, cell.protocol, cell.seed)[cell.fold]
+    return fold, (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name)
+
+
 def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow, method_rep: str, clf_rep: str) -> None:
     y, info = ctx.labels(cell.task)
-    fold = ctx.folds(cell.task, cell.protocol, cell.seed)[cell.fold]
+    fold, where = _fold(cell, ctx)
     y_train, y_test = y[fold.train], y[fold.test]
-    where = (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name)
 
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info)
     classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
@@ -205,21 +210,16 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
         row.status, row.reason = "n/a", reason
         return
-    tic = time.perf_counter()
-    method.fit(ctx.views.real(method_rep, fold.train), y_train, rng=derive(cell.seed, *where, cell.method, "fit"))
-    fit_s = time.perf_counter() - tic
     # The classifier's seed does not depend on the method: every method is compared from the same initialisation.
     clf_rng = derive(cell.seed, *where, cell.classifier, "fit")
     x_train = ctx.views.real(clf_rep, fold.train)
     if row.recipe == "paper":
-        sample_s, y_syn = 0.0, y_train[:0]
+        fit_s, sample_s, y_syn = _fit_method(cell, ctx, method, method_rep), 0.0, y_train[:0]
         tic = time.perf_counter()
         method.train_paper(classifier, x_train, y_train, rng=clf_rng)
+        row.method_stats = dict(method.stats_)
     else:
-        requests = Policy.parse(config.policy).requests(y_train, info.n_classes)
-        tic = time.perf_counter()
-        x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
-        sample_s = time.perf_counter() - tic
+        x_syn, y_syn, fit_s, sample_s, row.method_stats = _synthetic(config, cell, ctx, method, method_rep)
         if len(y_syn):
             x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
             y_train = np.concatenate([y_train, y_syn])
@@ -235,7 +235,48 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
-    row.method_stats = dict(method.stats_)
+
+
+_SYNTHETIC: dict[str, tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]] = {}
+_SYNTHETIC_KEEP = 4
+
+
+def _synthetic(config: StudyConfig, cell: Cell, ctx: DataContext, method: Any,
+               method_rep: str) -> tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]:
+    """Fit the method on the training fold and draw the policy's synthetic windows.
+
+    The result depends on the cell's key without the classifier (its seeds are derived without
+    it), so the cells of one fold that differ only in the classifier share it: the last few are
+    kept in memory, with the seconds the original fit and sample took.
+
+    Returns
+    -------
+    x_syn, y_syn, fit_s, sample_s, method_stats
+    """
+    key = config_hash([config.computed(), cell.dataset, cell.task, cell.protocol, cell.seed, cell.fold, cell.method,
+                       f"{type(method).__module__}.{type(method).__qualname__}", method_rep])
+    if key not in _SYNTHETIC:
+        y, info = ctx.labels(cell.task)
+        fold, where = _fold(cell, ctx)
+        fit_s = _fit_method(cell, ctx, method, method_rep)
+        requests = Policy.parse(config.policy).requests(y[fold.train], info.n_classes)
+        tic = time.perf_counter()
+        x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
+        sample_s = time.perf_counter() - tic
+        while len(_SYNTHETIC) >= _SYNTHETIC_KEEP:
+            _SYNTHETIC.pop(next(iter(_SYNTHETIC)))
+        _SYNTHETIC[key] = (x_syn, y_syn, fit_s, sample_s, dict(method.stats_))
+    x_syn, y_syn, fit_s, sample_s, stats = _SYNTHETIC[key]
+    return x_syn, y_syn, fit_s, sample_s, dict(stats)
+
+
+def _fit_method(cell: Cell, ctx: DataContext, method: Any, method_rep: str) -> float:
+    """Fit the method on the cell's training fold; returns the seconds it took."""
+    y, _ = ctx.labels(cell.task)
+    fold, where = _fold(cell, ctx)
+    tic = time.perf_counter()
+    method.fit(ctx.views.real(method_rep, fold.train), y[fold.train], rng=derive(cell.seed, *where, cell.method, "fit"))
+    return time.perf_counter() - tic
 
 
 # ----------------------------------------------------------------------------------------------
@@ -256,7 +297,7 @@ class StudyResult:
 
 
 def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
-    """Every cell of the study, in an order that keeps one method's folds together."""
+    """Every cell of the study, in an order that keeps one method's folds, and a fold's classifiers, together."""
     contexts = {name: context(config, name) for name in config.datasets}
     cells = []
     for dataset in config.datasets:
@@ -265,9 +306,9 @@ def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
                 for seed in config.seeds:
                     folds = contexts[dataset].folds(task, protocol, seed)
                     for method in config.methods:
-                        for classifier in config.classifiers:
+                        for i, f in enumerate(folds):  # a fold's classifiers in a row share one method fit
                             cells.extend(Cell(dataset, task, protocol, seed, i, f.name, method, classifier)
-                                         for i, f in enumerate(folds))
+                                         for classifier in config.classifiers)
     return cells, contexts
 
 

@@ -195,3 +195,14 @@ def test_paper_recipe_trains_on_the_training_fold_only_and_is_recorded_per_row(t
     for fold, seen in zip(folds, recipe_calls):
         assert np.array_equal(np.sort([index[h] for h in seen]), np.sort(fold.train))
     assert "spy+paper" in format_leaderboard(result.summary)
+
+
+def test_the_classifiers_of_one_fold_share_one_method_fit(tmp_path):
+    _Spy.seen = {"method": [], "classifier": []}
+    with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier), \
+            CLASSIFIERS.temporarily("spy-too", SpyClassifier):
+        result = run_study(study(tmp_path, methods=["spy"], classifiers=["spy", "spy-too"]))
+    assert (result.table["status"] == "ok").all() and len(result.table) == 4
+    assert len(_Spy.seen["method"]) == 2 and len(_Spy.seen["classifier"]) == 4
+    times = result.table.groupby("fold")["fit_s"].nunique()
+    assert (times == 1).all()  # both rows of a fold report the one fit's time
