@@ -93,19 +93,24 @@ def check_counts(n_per_class: Mapping[int, int], n_classes: int, where: str) -> 
 
 
 class Component:
-    """Shared construction: a validated config and the data description."""
+    """Shared construction: a validated config, the data description and the torch device.
+
+    ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:N"``) is where torch components train and run;
+    components that do not use torch ignore it.
+    """
 
     name: ClassVar[str]
     Config: ClassVar[type[ComponentConfig]]
     representation: ClassVar[str]
 
-    def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo) -> None:
+    def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
         if config is None:
             config = self.Config()
         if not isinstance(config, self.Config):
             raise ConfigError(f"{self.name}: expected a {self.Config.__qualname__}, got {type(config).__name__}")
         self.config = config
         self.info = info
+        self.device = device
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
@@ -176,10 +181,6 @@ class Classifier(Component):
     """
 
     differentiable: ClassVar[bool] = False
-
-    def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
-        super().__init__(config, info=info)
-        self.device = device
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Classifier:
         """Train on ``X`` (real training windows plus synthetic ones), shape (n, *representation)."""

@@ -204,7 +204,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     fold, where = _fold(cell, ctx)
     y_train, y_test = y[fold.train], y[fold.test]
 
-    method = METHODS.get(cell.method)(config.method_config(cell.method), info=info)
+    method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
     classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
                                                   device=config.device)
     if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):

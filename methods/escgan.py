@@ -282,9 +282,9 @@ class EscGan(Method):
 
         cfg = self.config
         mask = torch.from_numpy(hull_mask("deap" if cfg.mask == "deap" else self.info.grid))
-        self.generator_ = EditingGenerator(n_bands, cfg.hid_channels, self.info.n_classes, mask)
+        self.generator_ = EditingGenerator(n_bands, cfg.hid_channels, self.info.n_classes, mask).to(self.device)
         self.discriminator_ = TwoHeadDiscriminator(n_bands, cfg.hid_channels, self.info.n_classes, cfg.mlp_hidden,
-                                                   cfg.dropout)
+                                                   cfg.dropout).to(self.device)
 
     def _train(self, X: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> list[dict[str, float]]:
         import torch
@@ -299,9 +299,9 @@ class EscGan(Method):
             G.train(), D.train()
             sums = {"loss_g": 0.0, "loss_d": 0.0}
             for step, batch in enumerate(torch.randperm(len(X), generator=gen).split(cfg.batch_size)):
-                e, labels = X[batch], y[batch]
                 n = len(batch)
-                t = edit_targets(labels, n_classes, cfg.target, gen)
+                t = edit_targets(y[batch], n_classes, cfg.target, gen).to(self.device)
+                e, labels = X[batch].to(self.device), y[batch].to(self.device)
                 both_e, both_t = torch.cat([e, e]), torch.cat([labels, t])  # identity edits, then target edits
                 # Discriminator: full loss every d_full_every-th batch, class head on real data otherwise.
                 if step % cfg.d_full_every == 0:
@@ -323,7 +323,7 @@ class EscGan(Method):
                 loss_g = (cfg.w_recon * reconstruction_loss(e, out[:n])
                           + cfg.w_adv * adversarial_loss(r[n:], 0.0)
                           + cfg.w_boundary * 0.5 * boundary_loss(c[n:])
-                          + cfg.w_diverse * diversity_loss(x_hat, z[n:], torch.randperm(n, generator=gen))
+                          + cfg.w_diverse * diversity_loss(x_hat, z[n:], torch.randperm(n, generator=gen).to(self.device))
                           + cfg.w_target * class_loss(c[n:], t))
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
@@ -367,8 +367,9 @@ class EscGan(Method):
         """
         import torch
 
-        x_hat, real, on_target = self._judge(torch.as_tensor(e, dtype=torch.float32), torch.as_tensor(t))
-        return x_hat.numpy(), self._kept(real, on_target).numpy()
+        x_hat, real, on_target = self._judge(torch.as_tensor(e, dtype=torch.float32, device=self.device),
+                                             torch.as_tensor(t, device=self.device))
+        return x_hat.cpu().numpy(), self._kept(real, on_target).cpu().numpy()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         parts = [np.empty((0,) + self.X_.shape[1:], dtype=np.float32)]
@@ -411,11 +412,11 @@ class EscGan(Method):
         counts = np.zeros(4)
         for start in range(0, len(refs), chunk):
             part = refs[start : start + chunk]
-            e = torch.from_numpy(np.ascontiguousarray(self.X_[part], dtype=np.float32))
-            x_hat, real, on_target = self._judge(e, torch.full((len(part),), target))
+            e = torch.from_numpy(np.ascontiguousarray(self.X_[part], dtype=np.float32)).to(self.device)
+            x_hat, real, on_target = self._judge(e, torch.full((len(part),), target, device=self.device))
             keep = self._kept(real, on_target)
             counts += [len(part), real.sum().item(), on_target.sum().item(), keep.sum().item()]
-            kept.append(x_hat[keep].numpy())
+            kept.append(x_hat[keep].cpu().numpy())
             if counts[3] >= n:
                 return np.concatenate(kept)[:n], counts
         got = int(counts[3])

@@ -189,3 +189,14 @@ def test_edits_of_the_minority_class_look_like_it_to_an_independent_classifier()
     assert read_as_target > 0.75, f"only {read_as_target:.0%} of the edits read as the minority class"
     distances = np.sqrt(((Xs.reshape(n, 1, -1) - X.reshape(1, len(X), -1)) ** 2).sum(axis=2)).min(axis=1)
     assert distances.min() > 0
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
+def test_fit_sample_and_paper_recipe_run_on_cuda():
+    X, y = toy_data("de-grid", counts=(30, 12, 10))
+    method = EscGan(EscganConfig.tiny(), info=INFO, device="cuda").fit(X, y, rng=np.random.default_rng(0))
+    assert next(method.generator_.parameters()).is_cuda
+    Xs, _ = method.sample({1: 3}, rng=np.random.default_rng(0))
+    assert isinstance(Xs, np.ndarray) and Xs.shape == (3, 5, 9, 9)
+    method.train_paper(ESCClassifier(ESCClassifier.Config.tiny(), info=INFO, device="cuda"), X, y,
+                       rng=np.random.default_rng(0))
