@@ -123,6 +123,11 @@ class Method(Component):
     ``"any"``) and implement :meth:`fit` and :meth:`_sample`. ``augments`` is False only for the
     ``none`` baseline, which returns no windows whatever it is asked for.
 
+    A method that needs to know which windows come from which trial, in what order (DE-3DGAN
+    generates whole trials), sets ``needs_trials``; its :meth:`fit` then also gets
+    ``trials=(trial_id, position)``, one entry per window, and the study's windows must not
+    overlap.
+
     A method whose paper trains the classifier in its own way (online augmentation, fine-tuning
     stages) sets ``paper_recipe`` and implements :meth:`paper_incompatibility` and
     :meth:`train_paper`; ``bench run --recipe paper`` then uses them instead of :meth:`sample`.
@@ -135,6 +140,7 @@ class Method(Component):
     """
 
     augments: ClassVar[bool] = True
+    needs_trials: ClassVar[bool] = False
     paper_recipe: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 

@@ -184,6 +184,11 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
     except IncompatibleError as e:
         row.status, row.reason = "n/a", str(e)
         return row
+    if method_cls.needs_trials and config.segment.stride_s not in (None, config.segment.window_s):
+        row.status, row.reason = "n/a", (f"{cell.method} joins a trial's windows into one signal, so windows must not "
+                                         f"overlap; segment.stride_s={config.segment.stride_s} differs from "
+                                         f"window_s={config.segment.window_s}")
+        return row
     try:
         with torch_threads(config.torch_threads):
             _fit_and_score(config, cell, ctx, row, method_rep, clf_rep)
@@ -274,8 +279,10 @@ def _fit_method(cell: Cell, ctx: DataContext, method: Any, method_rep: str) -> f
     """Fit the method on the cell's training fold; returns the seconds it took."""
     y, _ = ctx.labels(cell.task)
     fold, where = _fold(cell, ctx)
+    trials = {"trials": (ctx.groups.trial_id[fold.train], ctx.groups.position[fold.train])} if method.needs_trials else {}
     tic = time.perf_counter()
-    method.fit(ctx.views.real(method_rep, fold.train), y[fold.train], rng=derive(cell.seed, *where, cell.method, "fit"))
+    method.fit(ctx.views.real(method_rep, fold.train), y[fold.train], rng=derive(cell.seed, *where, cell.method, "fit"),
+               **trials)
     return time.perf_counter() - tic
 
 

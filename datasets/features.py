@@ -169,3 +169,44 @@ def bandpass_trial(x: np.ndarray, sfreq: float, config: FeatureConfig) -> np.nda
     """
     sos = band_filters(sfreq, config.bands, config.order)
     return np.stack([_filter(config)(s, x, axis=-1) for s in sos]).astype(np.float32)
+
+
+DE3DGAN_FEATURES = FeatureConfig(bands=(("theta", 4.0, 8.0), ("alpha", 8.0, 14.0), ("beta", 14.0, 31.0),
+                                        ("gamma", 31.0, 45.0)), order=3, ddof=1)
+"""DE-3DGAN's DE recipe (spec de3dgan.md §9): 4 bands, 3rd-order causal Butterworth, ln, ddof 1."""
+
+
+def de_video(frames: np.ndarray, sfreq: float, config: FeatureConfig, windows_per_frame: int = 2) -> np.ndarray:
+    """Band DE of one trial's grid frames on sub-second windows, in the frames' time order.
+
+    The frames are joined into one continuous signal per grid cell, band-passed as a whole (so
+    window edges carry no filter start-up), cut into ``windows_per_frame`` windows per frame and
+    turned into DE; windows ``k * windows_per_frame ...`` fall inside frame ``k``. Cells whose
+    signal is identically zero (off-electrode cells of the grid) stay exactly 0.
+
+    Parameters
+    ----------
+    frames : ndarray, shape (n_frames, n_times, H, W)
+        Consecutive ``raw-grid`` frames of one trial (DE-3DGAN: 1-s frames, (T, 128, 9, 9)).
+    sfreq : float
+        Sampling rate in Hz.
+    config : FeatureConfig
+        Bands, filter order and causality, DE formula (:data:`DE3DGAN_FEATURES` for DE-3DGAN).
+    windows_per_frame : int
+        Windows per frame; must divide ``n_times`` (2: half-second windows of 1-s frames).
+
+    Returns
+    -------
+    ndarray, shape (n_bands, windows_per_frame * n_frames, H, W), float32
+    """
+    n_frames, n_times, height, width = frames.shape
+    if windows_per_frame < 1 or n_times % windows_per_frame:
+        raise ConfigError(f"de_video: {windows_per_frame} windows per frame must divide the {n_times} samples of a frame")
+    signal_ = np.asarray(frames, dtype=np.float64).transpose(2, 3, 0, 1).reshape(height * width, n_frames * n_times)
+    live = np.any(signal_ != 0, axis=1)
+    out = np.zeros((len(config.bands), windows_per_frame * n_frames, height * width), dtype=np.float32)
+    filt = _filter(config)
+    for b, sos in enumerate(band_filters(sfreq, config.bands, config.order)):
+        windows = filt(sos, signal_[live], axis=-1).reshape(int(live.sum()), windows_per_frame * n_frames, -1)
+        out[b][:, live] = de_from_filtered(windows, config.de_of, config.log_base, config.ddof).T
+    return out.reshape(len(config.bands), windows_per_frame * n_frames, height, width)

@@ -13,9 +13,11 @@ noise                        :mod:`methods.noise` (Gaussian noise scaled to each
 mixup                        :mod:`methods.mixup` (convex combinations of two real windows)
 escgan                       :mod:`methods.escgan` (ESC-GAN: EEG editing on DE grids; networks and
                              losses in :mod:`methods.gan`)
+de3dgan                      :mod:`methods.de3dgan` (DE-3DGAN: raw-grid frames from DE videos with a
+                             3-D U-Net, WGAN-GP)
 ============================ =====================================================================
 """
 
-from methods import escgan, mixup, noise, none, oversampling
+from methods import de3dgan, escgan, mixup, noise, none, oversampling
 
-__all__ = ["escgan", "mixup", "noise", "none", "oversampling"]
+__all__ = ["de3dgan", "escgan", "mixup", "noise", "none", "oversampling"]

@@ -55,6 +55,17 @@ def toy_data(representation: str, counts: tuple[int, ...] = (24, 14, 10), seed: 
     return X, y
 
 
+def toy_trials(y: np.ndarray, length: int = 8) -> tuple[np.ndarray, np.ndarray]:
+    """Trials of ``length`` consecutive windows of one class for labels ``y`` grouped by class.
+
+    Returns
+    -------
+    trial_id, position : ndarray of int64, shape (len(y),)
+    """
+    rank = np.arange(len(y)) - np.searchsorted(y, y)  # index within the class
+    return (y * len(y) + rank // length).astype(np.int64), (rank % length).astype(np.int64)
+
+
 def _rng_state() -> tuple[Any, ...]:
     import torch
 
@@ -101,7 +112,8 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
         if X is None:
             X, y = toy_data(rep)
         method = cls(cls.Config.tiny(), info=INFO)
-        assert method.fit(X, y, rng=np.random.default_rng(seed)) is method, f"{cls.name}: fit must return self"
+        trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
+        assert method.fit(X, y, rng=np.random.default_rng(seed), **trials) is method, f"{cls.name}: fit must return self"
         return method.sample(counts, rng=np.random.default_rng(seed + 1000))
 
     def shapes_and_counts() -> None:

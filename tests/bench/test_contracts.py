@@ -6,8 +6,8 @@ from bench.registry import CLASSIFIERS, METHODS
 from bench.testing import classifier_checks, method_checks, run_checks
 from bench.testing.contracts import SHAPES
 
-METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan"]
-CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet"]
+METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan"]
+CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net"]
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)

@@ -206,3 +206,35 @@ def test_the_classifiers_of_one_fold_share_one_method_fit(tmp_path):
     assert len(_Spy.seen["method"]) == 2 and len(_Spy.seen["classifier"]) == 4
     times = result.table.groupby("fold")["fit_s"].nunique()
     assert (times == 1).all()  # both rows of a fold report the one fit's time
+
+
+class SpyTrialMethod(SpyMethod):
+    """Needs trials; records the trial ids it is given."""
+
+    needs_trials = True
+    trials_seen: list = []
+
+    def fit(self, X, y, *, rng, trials=None):
+        SpyTrialMethod.trials_seen.append(trials)
+        return super().fit(X, y, rng=rng)
+
+
+def test_a_method_that_needs_trials_gets_those_of_its_training_windows_only(tmp_path):
+    _Spy.seen, SpyTrialMethod.trials_seen = {"method": [], "classifier": []}, []
+    with METHODS.temporarily("spy", SpyTrialMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["spy"], classifiers=["spy"])
+        run_study(config)
+        ctx = context(config, "synthetic")
+        folds = ctx.folds("valence", "trial-kfold", 0)
+    assert len(SpyTrialMethod.trials_seen) == len(folds)
+    for fold, (trial_id, position) in zip(folds, SpyTrialMethod.trials_seen):
+        assert np.array_equal(trial_id, ctx.groups.trial_id[fold.train])
+        assert np.array_equal(position, ctx.groups.position[fold.train])
+        assert not set(trial_id) & set(ctx.groups.trial_id[fold.test])
+
+
+def test_a_method_that_joins_windows_is_na_when_windows_overlap(tmp_path):
+    with METHODS.temporarily("spy", SpyTrialMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        result = run_study(study(tmp_path, "segment.stride_s=0.5", methods=["spy"], classifiers=["spy"]))
+    assert set(result.table["status"]) == {"n/a"}
+    assert result.table["reason"].str.contains("windows must not overlap").all()
