@@ -1,4 +1,4 @@
-"""Command line: ``python -m bench run`` and ``python -m bench list``.
+"""Command line: ``python -m bench run``, ``python -m bench tune`` and ``python -m bench list``.
 
 ``run`` with no arguments benchmarks every registered method with the two DE classifiers (svm,
 esc-cnn) on the built-in synthetic dataset (valence, leakage-safe ``trial-kfold``, 5 folds, quick profile),
@@ -68,8 +68,57 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--force", action="store_true", default=None, help="recompute cells that already finished")
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
+    _tune_parser(sub)
     sub.add_parser("list", help="every registered dataset, method, classifier, protocol and attack")
     return parser
+
+
+TUNE_HELP = """Tune a method's and a classifier's hyperparameters with Optuna, honestly: every trial is scored
+on an inner validation split of each outer fold's training windows (the same protocol splits them
+again), never on a test fold. Several processes (on several machines) given the same --storage and
+--study share one study; running the command again resumes it. The best configuration is written as
+YAML for `python -m bench run --config best.yaml`."""
+
+
+def _tune_parser(sub: Any) -> None:
+    tune = sub.add_parser("tune", help="Optuna search on inner splits of the training folds (never the test folds)",
+                          description=TUNE_HELP)
+    what = tune.add_argument_group("what to tune")
+    what.add_argument("--method", required=True, help="augmentation method, e.g. smote, noise, escgan")
+    what.add_argument("--classifier", required=True, help="classifier, e.g. svm, esc-cnn")
+    what.add_argument("--dataset", help="dataset (default: synthetic)")
+    what.add_argument("--task", help="valence (default), arousal, quadrant, emotion")
+    what.add_argument("--protocol", help="outer protocol, split again for validation (default: trial-kfold)")
+    what.add_argument("--folds", type=int, help="outer folds (default: 5)")
+    what.add_argument("--inner-folds", type=int, help="folds of the inner split; the first validates (default: 3)")
+    what.add_argument("--outer-folds-used", type=int, help="score trials on the first N outer folds (default: all)")
+    what.add_argument("--metric", help="validation metric maximised (default: balanced_accuracy)")
+    what.add_argument("--profile", choices=("quick", "paper"), help="component sizes (default: quick)")
+    what.add_argument("--policy", help="augmentation budget (default: balance)")
+    what.add_argument("--seed", type=int, help="root seed of splits and fits (default: 0)")
+    what.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                      help="fix a parameter (removed from the search), e.g. method.smote.k_neighbors=5, or any "
+                           "study setting, e.g. dataset.synthetic.n_subjects=4 (repeatable)")
+    what.add_argument("--space", help="YAML file of search-space overrides: method|classifier -> field -> "
+                                      "{type: float|int|categorical, low, high, log, step, choices}")
+    search = tune.add_argument_group("the search")
+    search.add_argument("--trials", type=int, help="trials this process runs (default: 20)")
+    search.add_argument("--timeout", type=float, help="stop starting trials after S seconds")
+    search.add_argument("--sampler", choices=("tpe", "random", "cmaes"), help="default: tpe")
+    search.add_argument("--pruner", choices=("median", "hyperband", "none"), help="default: median")
+    search.add_argument("--storage", help="Optuna storage URL (default: sqlite:///optuna.db; e.g. "
+                                          "postgresql://user:pw@host/db for many machines)")
+    search.add_argument("--study",
+                        help="Optuna study name (default: <method>-<classifier>-<dataset>-<task>-<protocol>)")
+    out = tune.add_argument_group("where results go")
+    out.add_argument("--out", help="best configuration, YAML for bench run --config (default: best.yaml)")
+    out.add_argument("--tracking-uri",
+                     help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+    out.add_argument("--experiment", help="MLflow experiment (default: bench-tune)")
+    out.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
+    out.add_argument("--device", help="cpu (default), cuda or cuda:N")
+    out.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    out.add_argument("-q", "--quiet", action="store_true", help="no line per trial")
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
@@ -90,6 +139,8 @@ def command_run(args: argparse.Namespace) -> int:
     from reports.leaderboard import format_leaderboard
 
     config = build_study(args.config, args.sets, {k: getattr(args, k) for k in _STUDY_OPTIONS})
+    if config.tuned_from:
+        print(f"config tuned in {config.tuned_from}", file=sys.stderr)
     print(f"study {config.experiment!r}: datasets {', '.join(config.datasets)}; tasks {', '.join(config.tasks)}; "
           f"protocols {', '.join(config.protocols)}; {len(config.methods)} methods x {len(config.classifiers)} "
           f"classifiers; seeds {list(config.seeds)}; profile {config.profile}; policy {config.policy}", file=sys.stderr)
@@ -101,6 +152,33 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"results: {', '.join(str(p) for p in result.paths)}", file=sys.stderr)
     print(f"MLflow:  {result.tracking_hint}", file=sys.stderr)
     return EXIT_FAILED_CELLS if result.failed else 0
+
+
+_TUNE_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds", "inner_folds", "outer_folds_used",
+                 "metric", "profile", "policy", "seed", "space", "trials", "timeout", "sampler", "pruner", "storage",
+                 "study", "out", "tracking_uri", "experiment", "data_dir", "device", "threads")
+
+
+def command_tune(args: argparse.Namespace) -> int:
+    import optuna
+
+    from bench.config import from_dict
+    from bench.tuning import TuneConfig, tune
+
+    options = {k: getattr(args, k) for k in _TUNE_OPTIONS if getattr(args, k) is not None}
+    config = from_dict(TuneConfig, {**options, "sets": args.sets}, where="tune")
+    optuna.logging.set_verbosity(optuna.logging.WARNING if args.quiet else optuna.logging.INFO)
+    print(f"study {config.study_name!r} in {config.storage}: tuning {config.method} with {config.classifier} on "
+          f"{config.dataset}/{config.task}/{config.protocol}, {config.trials} trials, {config.metric} on inner "
+          f"validation splits of the training folds", file=sys.stderr)
+    result = tune(config)
+    print(f"best {config.metric} = {result.best_value:.4f} (trial {result.best_trial}; study trials: "
+          f"{', '.join(f'{n} {s.lower()}' for s, n in sorted(result.states.items()))}) in {result.seconds:.0f} s")
+    for name, value in sorted(result.best_params.items()):
+        print(f"  {name} = {value!r}")
+    print(f"best config: {result.out}   (run it: python -m bench run --config {result.out})")
+    print(f"MLflow:  {result.tracking_hint}", file=sys.stderr)
+    return 0
 
 
 def command_list() -> int:
@@ -126,6 +204,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "list":
             return command_list()
+        if args.command == "tune":
+            return command_tune(args)
         return command_run(args)
     except BenchError as e:
         print(f"error: {e}", file=sys.stderr)

@@ -11,6 +11,7 @@ scores the real test fold. That is what lets :func:`run_study` hand cells to a p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import multiprocessing
 import time
@@ -148,7 +149,8 @@ def cell_key(group: str, cell: Cell) -> str:
     return config_hash({"group": group, "seed": cell.seed, "fold": cell.fold_name})
 
 
-def _minority(y: np.ndarray) -> int:
+def minority_class(y: np.ndarray) -> int:
+    """The rarest class present in ``y`` (n,) (the smallest label on ties)."""
     counts = np.bincount(y)
     present = np.flatnonzero(counts)
     return int(present[np.argmin(counts[present])])
@@ -172,10 +174,62 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
         the error (the traceback is logged).
     """
     ctx = context(config, cell.dataset)
-    protocol = PROTOCOLS.get(cell.protocol)
-    row = ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol, method=cell.method,
-                    classifier=cell.classifier, seed=cell.seed, fold=cell.fold_name, leaky=protocol.leaky,
-                    status="ok", recipe=config.recipe_of(cell.method), cell_key=keys[0], group_key=keys[1])
+    row = _new_row(config, cell, study, keys)
+    reps = _representations(config, cell, ctx, row)
+    if reps is None:
+        return row
+    try:
+        with torch_threads(config.torch_threads):
+            _fit_and_score(config, cell, _fold(cell, ctx), ctx, row, *reps)
+    except Exception as e:  # recorded as a failed cell; the study goes on
+        log.error("cell %s failed:\n%s", cell, traceback.format_exc())
+        row.status, row.reason = "failed", f"{type(e).__name__}: {e}"
+    return row
+
+
+def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
+                on_classifier: Callable[[Any], None] | None = None) -> ResultRow:
+    """Fit, sample, convert, train and score on explicit windows, exactly as a cell does; errors propagate.
+
+    This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold.
+
+    Parameters
+    ----------
+    config : StudyConfig
+        Resolves the method's and classifier's configs (a trial's overrides live here).
+    ctx : DataContext
+        The prepared dataset (its labels, views and outer folds).
+    cell : Cell
+        Names the dataset, task, protocol, seed, method and classifier.
+    split : Split
+        Windows to fit on and to score; ``split.where`` keys the seeds.
+    on_classifier : callable, optional
+        Called with the classifier before it is trained (e.g. to hook per-epoch reporting in).
+
+    Raises
+    ------
+    IncompatibleError
+        When the pair (or its recipe) is not applicable (a cell would be ``n/a``).
+    """
+    row = _new_row(config, cell, "", ("", ""))
+    reps = _representations(config, cell, ctx, row)
+    if reps is not None:
+        with torch_threads(config.torch_threads):
+            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier)
+    if row.status == "n/a":
+        raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
+    return row
+
+
+def _new_row(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, str]) -> ResultRow:
+    return ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol, method=cell.method,
+                     classifier=cell.classifier, seed=cell.seed, fold=cell.fold_name,
+                     leaky=PROTOCOLS.get(cell.protocol).leaky, status="ok", recipe=config.recipe_of(cell.method),
+                     cell_key=keys[0], group_key=keys[1])
+
+
+def _representations(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow) -> tuple[str, str] | None:
+    """The (method, classifier) representations of the cell, or None with ``row`` marked ``n/a`` and why."""
     method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
     clf_rep = clf_cls.representation
     method_rep = clf_rep if method_cls.representation == ANY else method_cls.representation
@@ -183,31 +237,43 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
         ctx.views.check(method_rep, clf_rep)
     except IncompatibleError as e:
         row.status, row.reason = "n/a", str(e)
-        return row
+        return None
     if method_cls.needs_trials and config.segment.stride_s not in (None, config.segment.window_s):
         row.status, row.reason = "n/a", (f"{cell.method} joins a trial's windows into one signal, so windows must not "
                                          f"overlap; segment.stride_s={config.segment.stride_s} differs from "
                                          f"window_s={config.segment.window_s}")
-        return row
-    try:
-        with torch_threads(config.torch_threads):
-            _fit_and_score(config, cell, ctx, row, method_rep, clf_rep)
-    except Exception as e:  # recorded as a failed cell; the study goes on
-        log.error("cell %s failed:\n%s", cell, traceback.format_exc())
-        row.status, row.reason = "failed", f"{type(e).__name__}: {e}"
-    return row
+        return None
+    return method_rep, clf_rep
 
 
-def _fold(cell: Cell, ctx: DataContext) -> tuple[Fold, tuple[Any, ...]]:
-    """The cell's fold and the key its seeds are derived from (without method or classifier)."""
+@dataclass(frozen=True, eq=False)
+class Split:
+    """The windows one fit trains on and is scored on.
+
+    Parameters
+    ----------
+    train, test : ndarray of int64, shape (n_train,) and (n_test,)
+        Window indices into the dataset.
+    where : tuple
+        ``(dataset, task, protocol, seed, split name)``: the key every seed of the fit is derived from
+        (without method or classifier).
+    """
+
+    train: np.ndarray
+    test: np.ndarray
+    where: tuple[Any, ...]
+
+
+def _fold(cell: Cell, ctx: DataContext) -> Split:
+    """The cell's outer fold as a Split."""
     fold = ctx.folds(cell.task, cell.protocol, cell.seed)[cell.fold]
-    return fold, (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name)
+    return Split(fold.train, fold.test, (cell.dataset, cell.task, cell.protocol, cell.seed, fold.name))
 
 
-def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow, method_rep: str, clf_rep: str) -> None:
+def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, row: ResultRow, method_rep: str,
+                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None) -> None:
     y, info = ctx.labels(cell.task)
-    fold, where = _fold(cell, ctx)
-    y_train, y_test = y[fold.train], y[fold.test]
+    y_train, y_test = y[split.train], y[split.test]
 
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
     classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
@@ -215,16 +281,18 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
     if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
         row.status, row.reason = "n/a", reason
         return
+    if on_classifier is not None:
+        on_classifier(classifier)
     # The classifier's seed does not depend on the method: every method is compared from the same initialisation.
-    clf_rng = derive(cell.seed, *where, cell.classifier, "fit")
-    x_train = ctx.views.real(clf_rep, fold.train)
+    clf_rng = derive(cell.seed, *split.where, cell.classifier, "fit")
+    x_train = ctx.views.real(clf_rep, split.train)
     if row.recipe == "paper":
-        fit_s, sample_s, y_syn = _fit_method(cell, ctx, method, method_rep), 0.0, y_train[:0]
+        fit_s, sample_s, y_syn = _fit_method(cell, split, ctx, method, method_rep), 0.0, y_train[:0]
         tic = time.perf_counter()
         method.train_paper(classifier, x_train, y_train, rng=clf_rng)
         row.method_stats = dict(method.stats_)
     else:
-        x_syn, y_syn, fit_s, sample_s, row.method_stats = _synthetic(config, cell, ctx, method, method_rep)
+        x_syn, y_syn, fit_s, sample_s, row.method_stats = _synthetic(config, cell, split, ctx, method, method_rep)
         if len(y_syn):
             x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
             y_train = np.concatenate([y_train, y_syn])
@@ -232,11 +300,12 @@ def _fit_and_score(config: StudyConfig, cell: Cell, ctx: DataContext, row: Resul
         classifier.fit(x_train, y_train, rng=clf_rng)
     train_s = time.perf_counter() - tic
     tic = time.perf_counter()
-    proba = classifier.predict_proba(ctx.views.real(clf_rep, fold.test))
+    proba = classifier.predict_proba(ctx.views.real(clf_rep, split.test))
     predict_s = time.perf_counter() - tic
 
-    minority = _minority(y[fold.train])
-    row.n_train, row.n_synthetic, row.n_test, row.minority_class = len(fold.train), len(y_syn), len(fold.test), minority
+    minority = minority_class(y[split.train])
+    row.n_train, row.n_synthetic, row.n_test = len(split.train), len(y_syn), len(split.test)
+    row.minority_class = minority
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
@@ -246,27 +315,27 @@ _SYNTHETIC: dict[str, tuple[np.ndarray, np.ndarray, float, float, dict[str, floa
 _SYNTHETIC_KEEP = 4
 
 
-def _synthetic(config: StudyConfig, cell: Cell, ctx: DataContext, method: Any,
+def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any,
                method_rep: str) -> tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]:
-    """Fit the method on the training fold and draw the policy's synthetic windows.
+    """Fit the method on the split's training windows and draw the policy's synthetic windows.
 
-    The result depends on the cell's key without the classifier (its seeds are derived without
-    it), so the cells of one fold that differ only in the classifier share it: the last few are
-    kept in memory, with the seconds the original fit and sample took.
+    The result depends on the split and the method, not the classifier (its seeds are derived
+    without it), so the cells of one fold that differ only in the classifier share it: the last
+    few are kept in memory, with the seconds the original fit and sample took.
 
     Returns
     -------
     x_syn, y_syn, fit_s, sample_s, method_stats
     """
-    key = config_hash([config.computed(), cell.dataset, cell.task, cell.protocol, cell.seed, cell.fold, cell.method,
+    train_hash = hashlib.sha1(np.ascontiguousarray(split.train).tobytes()).hexdigest()
+    key = config_hash([config.computed(), split.where, train_hash, cell.method,
                        f"{type(method).__module__}.{type(method).__qualname__}", method_rep])
     if key not in _SYNTHETIC:
         y, info = ctx.labels(cell.task)
-        fold, where = _fold(cell, ctx)
-        fit_s = _fit_method(cell, ctx, method, method_rep)
-        requests = Policy.parse(config.policy).requests(y[fold.train], info.n_classes)
+        fit_s = _fit_method(cell, split, ctx, method, method_rep)
+        requests = Policy.parse(config.policy).requests(y[split.train], info.n_classes)
         tic = time.perf_counter()
-        x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *where, cell.method, "sample"))
+        x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *split.where, cell.method, "sample"))
         sample_s = time.perf_counter() - tic
         while len(_SYNTHETIC) >= _SYNTHETIC_KEEP:
             _SYNTHETIC.pop(next(iter(_SYNTHETIC)))
@@ -275,13 +344,13 @@ def _synthetic(config: StudyConfig, cell: Cell, ctx: DataContext, method: Any,
     return x_syn, y_syn, fit_s, sample_s, dict(stats)
 
 
-def _fit_method(cell: Cell, ctx: DataContext, method: Any, method_rep: str) -> float:
-    """Fit the method on the cell's training fold; returns the seconds it took."""
+def _fit_method(cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str) -> float:
+    """Fit the method on the split's training windows; returns the seconds it took."""
     y, _ = ctx.labels(cell.task)
-    fold, where = _fold(cell, ctx)
-    trials = {"trials": (ctx.groups.trial_id[fold.train], ctx.groups.position[fold.train])} if method.needs_trials else {}
+    train = split.train
+    trials = {"trials": (ctx.groups.trial_id[train], ctx.groups.position[train])} if method.needs_trials else {}
     tic = time.perf_counter()
-    method.fit(ctx.views.real(method_rep, fold.train), y[fold.train], rng=derive(cell.seed, *where, cell.method, "fit"),
+    method.fit(ctx.views.real(method_rep, train), y[train], rng=derive(cell.seed, *split.where, cell.method, "fit"),
                **trials)
     return time.perf_counter() - tic
 
@@ -414,7 +483,8 @@ def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, par
     leaky = PROTOCOLS.get(cell.protocol).leaky
     parent = tracker.ensure_parent(
         row.group_key, _group_name(cell, leaky, row.recipe), params,
-        {"bench.leaky": str(leaky).lower(), "bench.status": "running", "bench.data": contexts[cell.dataset].prepared.key},
+        {"bench.leaky": str(leaky).lower(), "bench.status": "running", "bench.data": contexts[cell.dataset].prepared.key,
+         **({"bench.tuned_from": config.tuned_from} if config.tuned_from else {})},
         parents,
     )
     metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test,

@@ -29,8 +29,8 @@ from datasets.segment import SegmentConfig
 
 DEVICES = ("cpu", "cuda")
 RECIPES = ("default", "paper")
-RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force")
-"""Fields that decide where and how fast a study runs, not what it computes (not hashed)."""
+RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from")
+"""Fields that decide where and how fast a study runs, or record provenance, not what it computes (not hashed)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +88,9 @@ class StudyConfig:
     device : {"cpu", "cuda"}
     force : bool
         Recompute cells that already finished.
+    tuned_from : str or None
+        Provenance of a config written by ``bench tune``: ``<optuna storage>#<study>#trial-<n>``
+        (recorded as the ``bench.tuned_from`` tag of the MLflow parent runs and in ``study.yaml``).
     """
 
     datasets: tuple[str, ...] = ("synthetic",)
@@ -114,6 +117,7 @@ class StudyConfig:
     threads: int = 0
     device: str = "cpu"
     force: bool = False
+    tuned_from: str | None = None
 
     def __post_init__(self) -> None:
         for name, registry in (("methods", METHODS), ("classifiers", CLASSIFIERS)):

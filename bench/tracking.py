@@ -10,8 +10,16 @@ Layout of a study in MLflow (one experiment per study):
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
   ``confusion_matrix.json`` and ``config.yaml``.
 
-Runs are written with :class:`mlflow.tracking.MlflowClient` from the main process only (workers
-never touch the store, so a SQLite file is never written concurrently).
+``bench tune`` writes to its own experiment (``bench-tune`` by default): a parent run ``tune/<study>``
+per Optuna study (tags ``bench.kind=tune``, ``bench.optuna_study``, ``bench.optuna_storage``; a resumed
+study reuses it) with a nested run ``trial-<n>`` per trial: the trial's params, the intermediate values
+it reported (stepped), its final value and the ``bench.trial_state`` tag. The parent runs of a
+``bench run`` of a tuned config carry the ``bench.tuned_from`` tag.
+
+Runs are written with :class:`mlflow.tracking.MlflowClient`. ``bench run`` writes from its main
+process only (its cell workers never touch the store); each ``bench tune`` process writes its own
+trials, so concurrent tuning workers on one SQLite file wait for its lock (a tracking server is the
+store for many machines).
 """
 
 from __future__ import annotations
@@ -32,6 +40,12 @@ CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
 PARENT_TAG = "mlflow.parentRunId"
 NAME_TAG = "mlflow.runName"
+KIND_TAG = "bench.kind"
+STUDY_TAG = "bench.optuna_study"
+STORAGE_TAG = "bench.optuna_storage"
+TRIAL_TAG = "bench.optuna_trial"
+STATE_TAG = "bench.trial_state"
+_RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 _BATCH = 100  # MLflow's limit of params per log_batch call
 
 
@@ -63,15 +77,24 @@ class Tracker:
         self.uri = uri
         self.client = MlflowClient(tracking_uri=uri)
         try:
-            found = self.client.get_experiment_by_name(experiment)
-            if found is None:
-                self.experiment_id = self.client.create_experiment(experiment, artifact_location=_artifact_root(uri))
-            else:
-                self.experiment_id = found.experiment_id
+            self.experiment_id = self._experiment_id(experiment)
         except mlflow.exceptions.MlflowException as e:
             raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri, "
                               "e.g. sqlite:///mlflow.db") from e
         self.experiment = experiment
+
+    def _experiment_id(self, experiment: str) -> str:
+        """The id of ``experiment``, created when missing (another process may create it at the same time)."""
+        found = self.client.get_experiment_by_name(experiment)
+        if found is not None:
+            return found.experiment_id
+        try:
+            return self.client.create_experiment(experiment, artifact_location=_artifact_root(self.uri))
+        except mlflow.exceptions.MlflowException:
+            found = self.client.get_experiment_by_name(experiment)
+            if found is None:
+                raise
+            return found.experiment_id
 
     def _runs(self, filter_string: str) -> list[Any]:
         runs, token = [], None
@@ -130,6 +153,65 @@ class Tracker:
         for path, text in artifacts.items():
             self.client.log_text(run_id, text, path)
         self.client.set_terminated(run_id, "FINISHED")
+
+    # -- tuning: a parent run per Optuna study, a nested run per trial -------------------------------
+
+    def find_tune_parent(self, study: str, storage: str) -> str | None:
+        """The run id of the parent run of Optuna ``study`` in ``storage`` (as tagged), or None."""
+        runs = self._runs(f"tags.`{KIND_TAG}` = 'tune' and tags.`{STUDY_TAG}` = '{study}'")
+        runs = [r for r in runs if r.data.tags.get(STORAGE_TAG) == storage]
+        return min(runs, key=lambda r: r.info.start_time).info.run_id if runs else None
+
+    def start_tune_parent(self, study: str, storage: str, params: Mapping[str, Any]) -> str:
+        """Create the parent run ``tune/<study>`` of an Optuna study, with the tuning settings as params."""
+        run = self.client.create_run(self.experiment_id, run_name=f"tune/{study}",
+                                     tags={KIND_TAG: "tune", STUDY_TAG: study, STORAGE_TAG: storage})
+        self._log(run.info.run_id, params=params)
+        return run.info.run_id
+
+    def reopen(self, run_id: str) -> None:
+        """Mark a run as running again (a resumed study)."""
+        self.client.update_run(run_id, status="RUNNING")
+
+    def log_trial(self, parent_id: str, study: str, number: int, state: str, params: Mapping[str, Any],
+                  metrics: Mapping[str, float], series: Mapping[str, Mapping[int, float]]) -> str:
+        """One finished Optuna trial as a nested run ``trial-<number>``.
+
+        Parameters
+        ----------
+        parent_id : str
+            The study's parent run.
+        study : str
+        number : int
+            Optuna's trial number.
+        state : {"COMPLETE", "PRUNED", "FAIL"}
+            Recorded as the ``bench.trial_state`` tag; the run ends FINISHED, KILLED or FAILED.
+        params : mapping
+            The trial's parameters (``method.<field>``, ``classifier.<field>``).
+        metrics : mapping of str to float
+            Single values (the trial's final value).
+        series : mapping of str to (step -> value)
+            Stepped metrics, e.g. the intermediate values reported for pruning.
+        """
+        run = self.client.create_run(self.experiment_id, run_name=f"trial-{number}",
+                                     tags={PARENT_TAG: parent_id, KIND_TAG: "tune-trial", STUDY_TAG: study,
+                                           TRIAL_TAG: str(number), STATE_TAG: state})
+        run_id = run.info.run_id
+        self._log(run_id, params=params, metrics=metrics)
+        now = int(time.time() * 1000)
+        stepped = [Metric(name, float(v), now, int(step)) for name, values in series.items()
+                   for step, v in sorted(values.items()) if v is not None and not math.isnan(float(v))]
+        for chunk in _chunks(stepped, 1000):
+            self.client.log_batch(run_id, metrics=chunk)
+        self.client.set_terminated(run_id, _RUN_STATUS.get(state, "FAILED"))
+        return run_id
+
+    def update_tune_parent(self, run_id: str, metrics: Mapping[str, float], tags: Mapping[str, str],
+                           finished: bool = False) -> None:
+        """Log the study's best value so far (overwriting earlier values); ``finished`` ends the run."""
+        self._log(run_id, metrics=metrics, tags=tags)
+        if finished:
+            self.client.set_terminated(run_id, "FINISHED")
 
     def _log(self, run_id: str, params: Mapping[str, Any] = {}, metrics: Mapping[str, float] = {},
              tags: Mapping[str, str] = {}) -> None:
