@@ -356,22 +356,10 @@ class EscGan(Method):
     def _kept(self, real: torch.Tensor, on_target: torch.Tensor) -> torch.Tensor:
         """The filter: which edits are kept, shape (n,), bool."""
         if self.config.filter == "none":
-            return real | ~real
+            import torch
+
+            return torch.ones_like(real)
         return on_target & real if self.config.filter == "real-and-target" else on_target
-
-    def edit(self, e: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Edit references ``e`` (n, B, 9, 9) into classes ``t`` (n,) and say which edits pass the filter.
-
-        Returns
-        -------
-        x_hat : ndarray, shape (n, B, 9, 9), float32
-        keep : ndarray of bool, shape (n,)
-        """
-        import torch
-
-        x_hat, real, on_target = self._judge(torch.as_tensor(e, dtype=torch.float32, device=self.device),
-                                             torch.as_tensor(t, device=self.device))
-        return x_hat.cpu().numpy(), self._kept(real, on_target).cpu().numpy()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         parts = [np.empty((0,) + self.X_.shape[1:], dtype=np.float32)]

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
 import pytest
 
-from bench.components import Classifier, Method
-from bench.config import ComponentConfig
 from bench.errors import MethodError
 from bench.registry import CLASSIFIERS, METHODS
 from bench.runner import context, run_study
 from bench.study import build_study
 from reports.leaderboard import format_leaderboard
+from tests.bench.spies import SEEN, SpyClassifier, SpyMethod, row_hashes, seen
 
 TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "dataset.synthetic.trial_s=4"]
 
@@ -24,60 +21,22 @@ def study(tmp_path, *sets, **cli):
     return build_study(None, TINY + list(sets), cli)
 
 
-def _row_hashes(x: np.ndarray) -> list[str]:
-    return [hashlib.sha1(np.ascontiguousarray(r).tobytes()).hexdigest() for r in x]
-
-
-class _Spy:
-    seen: dict[str, list[str]] = {"method": [], "classifier": []}
-
-
-class SpyMethod(Method):
-    """Records every window its fit receives; adds nothing."""
-
-    Config = ComponentConfig
-    representation = "raw"
-
-    def fit(self, X, y, *, rng):
-        _Spy.seen["method"].append(_row_hashes(X))
-        self.shape = X.shape[1:]
-        return self
-
-    def _sample(self, counts, rng):
-        return np.zeros((0,) + self.shape, np.float32), np.zeros(0, np.int64)
-
-
-class SpyClassifier(Classifier):
-    """Records every window its fit receives; predicts the training prior."""
-
-    Config = ComponentConfig
-    representation = "raw"
-
-    def fit(self, X, y, *, rng):
-        _Spy.seen["classifier"].append(_row_hashes(X))
-        self.prior = np.bincount(y, minlength=self.info.n_classes) / len(y)
-        return self
-
-    def predict_proba(self, X):
-        return np.tile(self.prior, (len(X), 1))
-
-
 @pytest.mark.parametrize("protocol", ["trial-kfold", "subject-kfold", "loso", "within-subject"])
 def test_no_test_window_or_trial_reaches_any_fit(tmp_path, protocol):
-    _Spy.seen = {"method": [], "classifier": []}
+    SEEN.clear()
     with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         config = study(tmp_path, methods=["spy"], classifiers=["spy"], protocols=[protocol])
         result = run_study(config)
         assert (result.table["status"] == "ok").all()
         ctx = context(config, "synthetic")
-        index = {h: i for i, h in enumerate(_row_hashes(ctx.views.real("raw")))}
+        index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
         trial = ctx.prepared.segments.trial_id
         subject = ctx.prepared.segments.subject
         folds = ctx.folds("valence", protocol, 0)
-        assert len(_Spy.seen["method"]) == len(folds) == len(_Spy.seen["classifier"])
-        for fold, seen_m, seen_c in zip(folds, _Spy.seen["method"], _Spy.seen["classifier"]):
-            for seen in (seen_m, seen_c):
-                rows = np.array([index[h] for h in seen])
+        assert len(seen("method.fit")) == len(folds) == len(seen("classifier.fit"))
+        for fold, seen_m, seen_c in zip(folds, seen("method.fit"), seen("classifier.fit")):
+            for hashes in (seen_m, seen_c):
+                rows = np.array([index[h] for h in hashes])
                 # The spy saw exactly the training fold: the check is not vacuous...
                 assert np.array_equal(np.sort(rows), np.sort(fold.train))
                 # ...and nothing of the test fold, not even another window of a test trial.
@@ -170,18 +129,18 @@ class SpyPaperMethod(SpyMethod):
         return None if classifier.name == "spy" else "spy recipe needs the spy classifier"
 
     def train_paper(self, classifier, X, y, *, rng):
-        _Spy.seen["method"].append(_row_hashes(X))
+        SEEN.append(("method.train_paper", row_hashes(X)))
         classifier.fit(X, y, rng=rng)
         self.stats_ = {"acceptance": 0.5}
 
 
 def test_paper_recipe_trains_on_the_training_fold_only_and_is_recorded_per_row(tmp_path):
-    _Spy.seen = {"method": [], "classifier": []}
+    SEEN.clear()
     with METHODS.temporarily("spy", SpyPaperMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         config = study(tmp_path, methods=["none", "spy"], classifiers=["spy", "svm"], recipe="paper")
         result = run_study(config)
         ctx = context(config, "synthetic")
-        index = {h: i for i, h in enumerate(_row_hashes(ctx.views.real("raw")))}
+        index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
         folds = ctx.folds("valence", "trial-kfold", 0)
     table = result.table.set_index(["method", "classifier", "fold"])
     assert (table.loc["spy", "spy"]["recipe"] == "paper").all() and (table.loc["spy", "spy"]["status"] == "ok").all()
@@ -190,20 +149,20 @@ def test_paper_recipe_trains_on_the_training_fold_only_and_is_recorded_per_row(t
     assert (table.loc["spy", "svm"]["status"] == "n/a").all()
     assert table.loc["spy", "svm"]["reason"].str.contains("needs the spy classifier").all()
     # fit saw the training fold, train_paper the same windows; never a test window.
-    recipe_calls = _Spy.seen["method"][1::2]
+    recipe_calls = seen("method.train_paper")
     assert len(recipe_calls) == len(folds)
-    for fold, seen in zip(folds, recipe_calls):
-        assert np.array_equal(np.sort([index[h] for h in seen]), np.sort(fold.train))
+    for fold, hashes in zip(folds, recipe_calls):
+        assert np.array_equal(np.sort([index[h] for h in hashes]), np.sort(fold.train))
     assert "spy+paper" in format_leaderboard(result.summary)
 
 
 def test_the_classifiers_of_one_fold_share_one_method_fit(tmp_path):
-    _Spy.seen = {"method": [], "classifier": []}
+    SEEN.clear()
     with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier), \
             CLASSIFIERS.temporarily("spy-too", SpyClassifier):
         result = run_study(study(tmp_path, methods=["spy"], classifiers=["spy", "spy-too"]))
     assert (result.table["status"] == "ok").all() and len(result.table) == 4
-    assert len(_Spy.seen["method"]) == 2 and len(_Spy.seen["classifier"]) == 4
+    assert len(seen("method.fit")) == 2 and len(seen("classifier.fit")) == 4
     times = result.table.groupby("fold")["fit_s"].nunique()
     assert (times == 1).all()  # both rows of a fold report the one fit's time
 
@@ -220,7 +179,8 @@ class SpyTrialMethod(SpyMethod):
 
 
 def test_a_method_that_needs_trials_gets_those_of_its_training_windows_only(tmp_path):
-    _Spy.seen, SpyTrialMethod.trials_seen = {"method": [], "classifier": []}, []
+    SEEN.clear()
+    SpyTrialMethod.trials_seen = []
     with METHODS.temporarily("spy", SpyTrialMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         config = study(tmp_path, methods=["spy"], classifiers=["spy"])
         run_study(config)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import subprocess
 import sys
@@ -14,14 +13,13 @@ import pytest
 
 from bench import tuning
 from bench.cli import main
-from bench.components import Classifier, Method
-from bench.config import ComponentConfig
 from bench.errors import BenchError, ConfigError
 from bench.registry import CLASSIFIERS, METHODS
 from bench.runner import context, run_study
 from bench.study import build_study
 from bench.tracking import Tracker
 from bench.tuning import TuneConfig, inner_splits, load_space, suggest_overrides, tune
+from tests.bench.spies import SEEN, SpyClassifier, SpyMethod, row_hashes
 
 REPO = Path(__file__).resolve().parents[2]
 TINY = ("dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "dataset.synthetic.trial_s=4")
@@ -34,47 +32,9 @@ def tune_config(tmp_path, **changes) -> TuneConfig:
     return TuneConfig(**settings)
 
 
-def _row_hashes(x: np.ndarray) -> list[str]:
-    return [hashlib.sha1(np.ascontiguousarray(r).tobytes()).hexdigest() for r in x]
-
-
 def _runs(config, kind):
     tracker = Tracker(config.resolved_tracking_uri, config.experiment)
     return tracker.client.search_runs([tracker.experiment_id], f"tags.`bench.kind` = '{kind}'")
-
-
-SEEN: list[tuple[str, list[str]]] = []
-
-
-class SpyMethod(Method):
-    """Records the windows its fit receives; adds nothing."""
-
-    Config = ComponentConfig
-    representation = "raw"
-
-    def fit(self, X, y, *, rng):
-        SEEN.append(("method.fit", _row_hashes(X)))
-        self.shape = X.shape[1:]
-        return self
-
-    def _sample(self, counts, rng):
-        return np.zeros((0,) + self.shape, np.float32), np.zeros(0, np.int64)
-
-
-class SpyClassifier(Classifier):
-    """Records the windows of fit and of predict_proba; predicts the training prior."""
-
-    Config = ComponentConfig
-    representation = "raw"
-
-    def fit(self, X, y, *, rng):
-        SEEN.append(("classifier.fit", _row_hashes(X)))
-        self.prior = np.bincount(y, minlength=self.info.n_classes) / len(y)
-        return self
-
-    def predict_proba(self, X):
-        SEEN.append(("classifier.predict", _row_hashes(X)))
-        return np.tile(self.prior, (len(X), 1))
 
 
 def test_tuning_never_touches_an_outer_test_fold(tmp_path):
@@ -84,7 +44,7 @@ def test_tuning_never_touches_an_outer_test_fold(tmp_path):
         tune(config)
         ctx = context(config.base, "synthetic")
         pairs = inner_splits(config, ctx)
-    index = {h: i for i, h in enumerate(_row_hashes(ctx.views.real("raw")))}
+    index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
     trial = ctx.prepared.segments.trial_id
     assert len(pairs) == 2
     for outer, split in pairs:  # validation windows are inside the outer training fold, apart from the inner training
