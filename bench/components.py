@@ -144,6 +144,16 @@ class Method(Component):
     paper_recipe: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
+    @classmethod
+    def representation_for(cls, config: ComponentConfig, classifier_representation: str) -> str:
+        """The representation the method fits and samples in when it feeds a classifier of ``classifier_representation``.
+
+        By default the declared ``representation``, or the classifier's own for ``"any"``. A
+        method whose representation is a config choice (the baseline generators work on raw
+        windows or DE grids) overrides this.
+        """
+        return classifier_representation if cls.representation == ANY else cls.representation
+
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Method:
         """Learn from the training fold only.
 

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bench.components import ANY, DataInfo
+from bench.components import DataInfo
 from bench.config import config_hash, flatten, to_dict, to_yaml
 from bench.errors import BenchError, IncompatibleError
 from bench.metrics import classification_metrics, confusion_matrix
@@ -74,8 +74,9 @@ class DataContext:
     """
 
     def __init__(self, config: StudyConfig, dataset: str) -> None:
-        reps = {CLASSIFIERS.get(c).representation for c in config.classifiers}
-        reps |= {METHODS.get(m).representation for m in config.methods} - {ANY}
+        clf_reps = {CLASSIFIERS.get(c).representation for c in config.classifiers}
+        reps = clf_reps | {METHODS.get(m).representation_for(config.method_config(m), r)
+                           for m in config.methods for r in clf_reps}
         needs_de = bool(reps & {"de", "de-grid"})
         self.config = config
         self.dataset = dataset
@@ -232,7 +233,7 @@ def _representations(config: StudyConfig, cell: Cell, ctx: DataContext, row: Res
     """The (method, classifier) representations of the cell, or None with ``row`` marked ``n/a`` and why."""
     method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
     clf_rep = clf_cls.representation
-    method_rep = clf_rep if method_cls.representation == ANY else method_cls.representation
+    method_rep = method_cls.representation_for(config.method_config(cell.method), clf_rep)
     try:
         ctx.views.check(method_rep, clf_rep)
     except IncompatibleError as e:
