@@ -90,6 +90,10 @@ def test_psd_inputs_are_checked():
         mean_psd(X, SFREQ, fmax=100.0)
     with pytest.raises(ConfigError, match="same number of channels"):
         psd_distance(X, X[:, :1], np.zeros(4, int), np.zeros(4, int), 2, SFREQ)
+    short, y = np.random.default_rng(0).normal(size=(4, 2, 32)), np.zeros(4, int)
+    with pytest.raises(ConfigError, match="different Welch frequency grids"):
+        psd_distance(X, short, y, y, 2, SFREQ)
+    assert np.isfinite(psd_distance(X + short.repeat(2, axis=-1), short, y, y, 2, SFREQ, nperseg=32))
 
 
 # --- MMD -------------------------------------------------------------------------------------
