@@ -8,7 +8,14 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from methods.gan.losses import adversarial_loss, boundary_loss, class_loss, diversity_loss, reconstruction_loss
+from methods.gan.losses import (
+    adversarial_loss,
+    band_log_power_loss,
+    boundary_loss,
+    class_loss,
+    diversity_loss,
+    reconstruction_loss,
+)
 
 
 def test_reconstruction_is_zero_for_an_identity_edit_and_the_mean_square_otherwise():
@@ -57,3 +64,16 @@ def test_boundary_loss_is_zero_exactly_at_a_uniform_prediction_and_positive_else
 def test_class_loss_is_cross_entropy():
     logits, t = torch.tensor([[1.0, -1.0], [0.0, 3.0]]), torch.tensor([1, 1])
     assert class_loss(logits, t) == F.cross_entropy(logits, t)
+
+
+def test_band_log_power_loss_ignores_phase_and_measures_log_power_ratios():
+    bands = (("theta", 4.0, 8.0), ("alpha", 8.0, 14.0))
+    t = torch.arange(128) / 128.0
+    wave = torch.sin(2 * math.pi * 10 * t) + 0.5 * torch.sin(2 * math.pi * 6 * t)
+    shifted = torch.sin(2 * math.pi * 10 * t + 1.3) - 0.5 * torch.sin(2 * math.pi * 6 * t + 0.4)
+    frames = torch.stack([wave, 2 * wave])[:, None, :, None]  # (2, 1, 128, 1), time on dim 2
+    twins = torch.stack([shifted, 2 * shifted])[:, None, :, None]
+    assert band_log_power_loss(frames, twins, 128.0, bands, dim=2) < 1e-6
+    for gain in (2.0, 4.0):  # power ratio gain^2 in every band: loss (2 ln gain)^2
+        loss = band_log_power_loss(gain * frames, frames, 128.0, bands, dim=2)
+        assert loss.item() == pytest.approx((2 * math.log(gain)) ** 2, rel=1e-4)
