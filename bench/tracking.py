@@ -278,12 +278,12 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
         raise ConfigError(f"--experiment {experiment!r}: no such experiment in {uri}; experiments there: "
                           f"{', '.join(sorted(names)) or '(none)'}; pass one of them or the right --tracking-uri")
     tracker = Tracker(uri, experiment)
-    runs = tracker._runs("attributes.status = 'FINISHED'")
-    parents = {r.info.run_id: r.data.tags for r in runs if GROUP_TAG in r.data.tags}
+    runs = tracker._runs("")
+    parents = {r.info.run_id: r.data.tags for r in runs if GROUP_TAG in r.data.tags}  # finished or not
     records = []
     for run in runs:
         tags, params = run.data.tags, run.data.params
-        if CELL_TAG not in tags or any(k not in params for k in _RESULT_PARAMS[:5]):
+        if run.info.status != "FINISHED" or CELL_TAG not in tags or any(k not in params for k in _RESULT_PARAMS[:5]):
             continue
         parent = parents.get(tags.get(PARENT_TAG, ""), {})
         record: dict[str, Any] = {"study": experiment, **{k: params.get(k, "") for k in _RESULT_PARAMS}}

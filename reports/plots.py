@@ -131,7 +131,7 @@ def spectra(freqs: np.ndarray, real: np.ndarray, synthetic: np.ndarray, class_na
     title : str
     """
     n = len(class_names)
-    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.6), sharey=True, squeeze=False)
+    fig, axes = plt.subplots(1, n, figsize=(3.0 * n, 2.8), sharey=True, squeeze=False, layout="constrained")
     for c, ax in enumerate(axes[0]):
         ax.semilogy(freqs, real[c], label="real", color="black")
         ax.semilogy(freqs, synthetic[c], label="synthetic", color="tab:red", ls="--")
@@ -157,7 +157,8 @@ def topomaps(real: np.ndarray, synthetic: np.ndarray, class_names: Sequence[str]
     title : str
     """
     c_n, b_n = real.shape[:2]
-    fig, axes = plt.subplots(2 * c_n, b_n, figsize=(1.5 * b_n + 0.8, 1.55 * 2 * c_n), squeeze=False)
+    fig, axes = plt.subplots(2 * c_n, b_n, figsize=(1.5 * b_n + 0.8, 1.55 * 2 * c_n + 0.4), squeeze=False,
+                             layout="constrained")
     for b in range(b_n):
         both = np.stack([real[:, b], synthetic[:, b]]).astype(np.float64)
         both[both == 0] = np.nan
@@ -172,6 +173,6 @@ def topomaps(real: np.ndarray, synthetic: np.ndarray, class_names: Sequence[str]
                     ax.set_title(band_names[b], fontsize=9)
                 if b == 0:
                     ax.set_ylabel(f"{class_names[c]}\n{kind}", fontsize=8)
-        fig.colorbar(image, ax=axes[:, b].tolist(), fraction=0.05, pad=0.02).ax.tick_params(labelsize=6)
+        fig.colorbar(image, ax=axes[:, b].tolist(), location="bottom", shrink=0.9).ax.tick_params(labelsize=6)
     fig.suptitle(title, fontsize=10)
     return fig

@@ -92,7 +92,7 @@ def check_table(frame: pd.DataFrame, where: str) -> pd.DataFrame:
                               + (f"; missing: {', '.join(missing)}" if missing else "; it has no rows")
                               + " (is it the results.csv of a bench run?)")
     frame = frame.copy()
-    frame["reason"] = frame["reason"].fillna("").astype(str) if "reason" in frame else ""
+    frame["reason"] = frame["reason"].astype(object).fillna("").astype(str) if "reason" in frame else ""
     frame["recipe"] = frame["recipe"].fillna("default").astype(str) if "recipe" in frame else "default"
     frame["leaky"] = frame["leaky"].astype(bool) if "leaky" in frame else False
     frame["fold"] = frame["fold"].astype(str)
