@@ -49,10 +49,10 @@ def bar_chart(part: pd.DataFrame, metric: str = "balanced_accuracy", title: str 
         x = np.arange(len(classifiers)) + (i - (len(methods) - 1) / 2) * width
         ax.bar(x, rows[f"{metric}_mean"], width, yerr=rows[f"{metric}_std"], capsize=2, label=m, color=colors(i % 20))
     ax.set_xticks(np.arange(len(classifiers)), classifiers)
-    means = ok[f"{metric}_mean"].dropna()
-    if len(means):
-        low = float((ok[f"{metric}_mean"] - ok[f"{metric}_std"].fillna(0)).min())
-        ax.set_ylim(max(0.0, low - 0.05), min(1.0, float((ok[f"{metric}_mean"] + ok[f"{metric}_std"].fillna(0)).max()) + 0.05))
+    if ok[f"{metric}_mean"].notna().any():
+        spread = ok[f"{metric}_std"].fillna(0)
+        low, high = float((ok[f"{metric}_mean"] - spread).min()), float((ok[f"{metric}_mean"] + spread).max())
+        ax.set_ylim(max(0.0, low - 0.05), min(1.0, high + 0.05))
     ax.set_ylabel(metric.replace("_", " "))
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, ncol=min(len(methods), 4), loc="lower center", bbox_to_anchor=(0.5, 1.08), frameon=False)

@@ -272,15 +272,17 @@ def quality_tables(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Table]:
 def wilcoxon_table(tests: pd.DataFrame, dataset: str, task: str, protocol: str, metric: str, alpha: float) -> Table:
     """The method-vs-none tests of one dataset/task/protocol as a table; significant Holm p in bold."""
     part = tests[(tests["dataset"] == dataset) & (tests["task"] == task) & (tests["protocol"] == protocol)]
-    columns = ["classifier", "pairs", "Δ mean", "Δ median", "W+", "p (>)", "p (≠)", "p Holm", "r rb", "note"]
+    notes_column = bool((part["warning"] != "").any())
+    columns = ["classifier", "pairs", "Δ mean", "Δ median", "W+", "p (>)", "p (≠)", "p Holm", "r rb"]
+    columns += ["note"] if notes_column else []
     rows = []
     for _, r in part.iterrows():
         rows.append((r["method"], [
             Cell(r["classifier"]), Cell(str(r["n_pairs"])), Cell(f"{r['mean_diff']:+.{DIGITS}f}"),
             Cell(f"{r['median_diff']:+.{DIGITS}f}"), Cell(_g(r["statistic"])), Cell(_p(r["p_greater"])),
             Cell(_p(r["p_two_sided"])), Cell(_p(r["p_holm"]), "best" if r["significant"] else ""),
-            Cell(_g(r["rank_biserial"], 2)), Cell(r["warning"]),
-        ]))
+            Cell(_g(r["rank_biserial"], 2)),
+        ] + ([Cell(r["warning"])] if notes_column else [])))
     notes = [f"Paired Wilcoxon signed-rank test of {metric.replace('_', ' ')} against none over matched (seed, fold) "
              "cells; H1 fixed in advance: the method beats none (p (>)); p (≠) two-sided for reference; Holm over "
              f"the methods of each classifier; bold: p Holm < {alpha:g}; r rb: matched-pairs rank-biserial "

@@ -51,7 +51,8 @@ def write_quality_files(out, frame: pd.DataFrame, n_freqs: int = 20) -> None:
     real = np.stack([10.0 / freqs, 12.0 / freqs])
     de = np.zeros((2, 5, 9, 9))
     de[:, :, 2:7, 1:8] = np.arange(5)[None, :, None, None] + np.array([0.0, 0.5])[:, None, None, None] + 1.0
-    for _, r in frame[frame["method"] != "none"].drop_duplicates(["dataset", "task", "protocol", "method", "seed", "fold"]).iterrows():
+    keys = ["dataset", "task", "protocol", "method", "seed", "fold"]
+    for _, r in frame[frame["method"] != "none"].drop_duplicates(keys).iterrows():
         path = quality_path(out, r["dataset"], r["task"], r["protocol"], r["method"], r["seed"], r["fold"])
         write_quality(path, ["low", "high"], freqs, real, real * 1.2, ["delta", "theta", "alpha", "beta", "gamma"],
                       de, de * 0.9)

@@ -105,6 +105,7 @@ def test_quality_table_orders_known_metrics_first_and_marks_by_direction():
     assert tstr[0].mark == "best" and tstr[0].text == "0.750 ± 0.071"
 
 
-@pytest.mark.parametrize("text, escaped", [("a_b & 50%", r"a\_b \& 50\%"), ("Δ ≠ ↓", r"$\Delta$ $\neq$ $\downarrow$")])
+@pytest.mark.parametrize("text, escaped", [("a_b & 50%", r"a\_b \& 50\%"),
+                                          ("Δ ≠ ↓", r"$\Delta$ $\neq$ $\downarrow$")])
 def test_latex_escaping(text, escaped):
     assert render.tex_escape(text) == escaped
