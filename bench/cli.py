@@ -145,8 +145,8 @@ def _report_parser(sub: Any) -> None:
     report.add_argument("--no-log", action="store_true", help="with --experiment: do not log the report to MLflow")
 
 
-def write_report(table: Any, out: Path, formats: Sequence[str], title: str, link: str, quality_dir: Path | None,
-                 metric: str = "balanced_accuracy", alpha: float = 0.05) -> list[Path]:
+def report_with_notes(table: Any, out: Path, formats: Sequence[str], title: str, link: str, quality_dir: Path | None,
+                      metric: str = "balanced_accuracy", alpha: float = 0.05) -> list[Path]:
     """Build and write a report, printing its statistical caveats as ``note:`` lines on stderr."""
     import warnings
 
@@ -176,7 +176,7 @@ def command_report(args: argparse.Namespace) -> int:
     else:
         table, link = read_results(uri, args.experiment)
         title, out, quality = f"bench report — {args.experiment}", Path(args.out or f"report-{args.experiment}"), None
-    paths = write_report(table, out, formats, title, link, quality, args.metric, args.alpha)
+    paths = report_with_notes(table, out, formats, title, link, quality, args.metric, args.alpha)
     if args.experiment and not args.no_log:
         Tracker(uri, args.experiment).log_report(out)
         print(f"logged to MLflow experiment {args.experiment!r} (run 'report', artifacts report/)", file=sys.stderr)
@@ -226,8 +226,8 @@ def _report_run(config: Any, result: Any) -> None:
 
     out = Path(config.out) / "report"
     try:
-        paths = write_report(result.table, out, ("md", "csv", "tex", "html"), f"bench report — {config.experiment}",
-                             result.tracking_hint, Path(config.out))
+        paths = report_with_notes(result.table, out, ("md", "csv", "tex", "html"),
+                                  f"bench report — {config.experiment}", result.tracking_hint, Path(config.out))
     except BenchError as e:
         print(f"no report: {e}", file=sys.stderr)
         return
