@@ -264,7 +264,7 @@ border-bottom:1px solid #ccd}
 table{border-collapse:collapse;margin:1.2rem 0 .3rem;font-size:.86rem}caption{text-align:left;font-weight:600;
 padding:.3rem 0;caption-side:top;white-space:nowrap}
 th,td{padding:.25rem .6rem;border-bottom:1px solid #e3e3ea;text-align:right;white-space:nowrap}
-th[scope=row],thead th:first-child{text-align:left}td:last-child{white-space:normal;min-width:8rem}
+th[scope=row],thead th:first-child{text-align:left}td:last-child{white-space:normal}
 thead th{border-bottom:2px solid #556;background:#f4f5f9}
 tbody tr:hover{background:#fafae8}strong{color:#000}u{text-decoration-thickness:2px}
 .note{font-size:.78rem;color:#555;margin:.1rem 0}.warnings{background:#fff6e0;border-left:4px solid #e0a000;
