@@ -1,4 +1,4 @@
-"""Command line: ``python -m bench run``, ``python -m bench tune`` and ``python -m bench list``.
+"""Command line: ``python -m bench run``, ``tune``, ``report`` and ``list``.
 
 ``run`` with no arguments benchmarks every registered method with the two DE classifiers (svm,
 esc-cnn) on the built-in synthetic dataset (valence, leakage-safe ``trial-kfold``, 5 folds, quick profile),
@@ -13,9 +13,10 @@ import logging
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from bench.errors import BenchError
+from bench.errors import BenchError, ConfigError
 
 EXIT_FAILED_CELLS = 1
 EXIT_USAGE = 2
@@ -69,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     _tune_parser(sub)
+    _report_parser(sub)
     sub.add_parser("list", help="every registered dataset, method, classifier, protocol and attack")
     return parser
 
@@ -121,6 +123,69 @@ def _tune_parser(sub: Any) -> None:
     out.add_argument("-q", "--quiet", action="store_true", help="no line per trial")
 
 
+REPORT_HELP = """Comparison tables (mean ± std, best bold, second underlined, ranks, gain over none, leaky
+protocols marked), statistics (one-sided paired Wilcoxon of each method against none with Holm's
+correction and effect sizes; Friedman and Nemenyi with a critical-difference diagram), plots and
+one self-contained HTML page, from a run's results table or an MLflow experiment. `bench run`
+writes the same report into <out>/report at its end."""
+
+
+def _report_parser(sub: Any) -> None:
+    report = sub.add_parser("report", help="tables, statistics, plots and an HTML page from a run's results",
+                            description=REPORT_HELP)
+    source = report.add_mutually_exclusive_group(required=True)
+    source.add_argument("--results", help="a results.csv or results.parquet written by bench run")
+    source.add_argument("--experiment", help="an MLflow experiment written by bench run (see --tracking-uri)")
+    report.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+    report.add_argument("--out", help="report folder (default: report/ beside --results, else report-<experiment>)")
+    report.add_argument("--format", dest="formats", default="md,csv,tex,html",
+                        help="comma-separated subset of md,csv,tex,html (default: all)")
+    report.add_argument("--metric", default="balanced_accuracy", help="score compared (default: balanced_accuracy)")
+    report.add_argument("--alpha", type=float, default=0.05, help="significance level (default: 0.05)")
+    report.add_argument("--no-log", action="store_true", help="with --experiment: do not log the report to MLflow")
+
+
+def report_with_notes(table: Any, out: Path, formats: Sequence[str], title: str, link: str, quality_dir: Path | None,
+                      metric: str = "balanced_accuracy", alpha: float = 0.05) -> list[Path]:
+    """Build and write a report, printing its statistical caveats as ``note:`` lines on stderr."""
+    import warnings
+
+    from reports.report import build, write_report as write
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = build(table, title, link, quality_dir, metric, alpha)
+    for w in dict.fromkeys(str(w.message) for w in caught):
+        print(f"note: {w}", file=sys.stderr)
+    return write(report, out, formats)
+
+
+def command_report(args: argparse.Namespace) -> int:
+    import os
+
+    from bench.tracking import Tracker, read_results
+    from reports.report import load_results, parse_formats
+
+    formats = parse_formats(args.formats)
+    if not 0 < args.alpha < 1:
+        raise ConfigError(f"--alpha {args.alpha}: must be between 0 and 1, e.g. 0.05")
+    uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    if args.results:
+        table, link, title = load_results(args.results), "", f"bench report — {args.results}"
+        out, quality = Path(args.out or Path(args.results).parent / "report"), Path(args.results).parent
+    else:
+        table, link = read_results(uri, args.experiment)
+        title, out, quality = f"bench report — {args.experiment}", Path(args.out or f"report-{args.experiment}"), None
+    paths = report_with_notes(table, out, formats, title, link, quality, args.metric, args.alpha)
+    if args.experiment and not args.no_log:
+        Tracker(uri, args.experiment).log_report(out)
+        print(f"logged to MLflow experiment {args.experiment!r} (run 'report', artifacts report/)", file=sys.stderr)
+    for path in paths:
+        if path.parent == out:
+            print(path)
+    return 0
+
+
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
                   "recipe", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads", "device", "force")
 
@@ -150,8 +215,24 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"\n{result.computed} cells computed, {result.skipped} already done (skipped), {result.failed} failed "
           f"in {time.perf_counter() - tic:.0f} s", file=sys.stderr)
     print(f"results: {', '.join(str(p) for p in result.paths)}", file=sys.stderr)
+    _report_run(config, result)
     print(f"MLflow:  {result.tracking_hint}", file=sys.stderr)
     return EXIT_FAILED_CELLS if result.failed else 0
+
+
+def _report_run(config: Any, result: Any) -> None:
+    """The report of a finished run, into ``<out>/report`` and the experiment's MLflow ``report`` run."""
+    from bench.tracking import Tracker
+
+    out = Path(config.out) / "report"
+    try:
+        paths = report_with_notes(result.table, out, ("md", "csv", "tex", "html"),
+                                  f"bench report — {config.experiment}", result.tracking_hint, Path(config.out))
+    except BenchError as e:
+        print(f"no report: {e}", file=sys.stderr)
+        return
+    Tracker(config.resolved_tracking_uri, config.experiment).log_report(out)
+    print(f"report:  {next(p for p in paths if p.name == 'report.html')} (also logged to MLflow)", file=sys.stderr)
 
 
 _TUNE_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds", "inner_folds", "outer_folds_used",
@@ -206,6 +287,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_list()
         if args.command == "tune":
             return command_tune(args)
+        if args.command == "report":
+            return command_report(args)
         return command_run(args)
     except BenchError as e:
         print(f"error: {e}", file=sys.stderr)

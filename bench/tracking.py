@@ -10,6 +10,10 @@ Layout of a study in MLflow (one experiment per study):
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
   ``confusion_matrix.json`` and ``config.yaml``.
 
+``bench report`` (and the end of ``bench run``) logs the report folder as the artifacts of one run per
+experiment named ``report`` (tag ``bench.kind=report``, reused by later reports); :func:`read_results`
+reads an experiment's cell runs back into the tidy results table.
+
 ``bench tune`` writes to its own experiment (``bench-tune`` by default): a parent run ``tune/<study>``
 per Optuna study (tags ``bench.kind=tune``, ``bench.optuna_study``, ``bench.optuna_storage``; a resumed
 study reuses it) with a nested run ``trial-<n>`` per trial: the trial's params, the intermediate values
@@ -31,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
+import pandas as pd
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
@@ -224,8 +229,71 @@ class Tracker:
         if m or t:
             self.client.log_batch(run_id, metrics=m, tags=t)
 
+    def log_report(self, folder: str | Path) -> str:
+        """Log the files of a report folder as artifacts ``report/...`` of the experiment's ``report`` run."""
+        runs = self._runs(f"tags.`{KIND_TAG}` = 'report'")
+        run_id = (min(runs, key=lambda r: r.info.start_time).info.run_id if runs else
+                  self.client.create_run(self.experiment_id, run_name="report", tags={KIND_TAG: "report"}).info.run_id)
+        self.client.log_artifacts(run_id, str(folder), "report")
+        self.client.set_terminated(run_id, "FINISHED")
+        return run_id
+
     def experiment_url_hint(self) -> str:
         """How to open this experiment in the MLflow UI."""
         if self.uri.startswith(("http://", "https://")):
             return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}"
         return f"mlflow ui --backend-store-uri {self.uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+
+
+_RESULT_TAGS = {"status": "bench.status", "reason": "bench.reason", "cell_key": CELL_TAG}
+_RESULT_PARAMS = ("dataset", "task", "protocol", "method", "classifier", "recipe", "seed", "fold")
+
+
+def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
+    """An experiment's finished cell runs as the tidy results table, and how to open the experiment.
+
+    Parameters
+    ----------
+    uri : str
+        Tracking URI.
+    experiment : str
+        Experiment name (a ``bench run`` study).
+
+    Returns
+    -------
+    table : DataFrame
+        One row per finished nested cell run: ``study``, the cell's ids (from its params), ``leaky``
+        and ``group_key`` (from its parent run's tags), ``status``, ``reason``, ``cell_key`` and every
+        logged metric as a column; sorted like :func:`bench.results.results_table`.
+    hint : str
+        :meth:`Tracker.experiment_url_hint`.
+    """
+    client = MlflowClient(tracking_uri=uri)
+    try:
+        found = client.get_experiment_by_name(experiment)
+        names = [e.name for e in client.search_experiments()] if found is None else []
+    except mlflow.exceptions.MlflowException as e:
+        raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri") from e
+    if found is None:
+        raise ConfigError(f"--experiment {experiment!r}: no such experiment in {uri}; experiments there: "
+                          f"{', '.join(sorted(names)) or '(none)'}; pass one of them or the right --tracking-uri")
+    tracker = Tracker(uri, experiment)
+    runs = tracker._runs("")
+    parents = {r.info.run_id: r.data.tags for r in runs if GROUP_TAG in r.data.tags}  # finished or not
+    records = []
+    for run in runs:
+        tags, params = run.data.tags, run.data.params
+        if run.info.status != "FINISHED" or CELL_TAG not in tags or any(k not in params for k in _RESULT_PARAMS[:5]):
+            continue
+        parent = parents.get(tags.get(PARENT_TAG, ""), {})
+        record: dict[str, Any] = {"study": experiment, **{k: params.get(k, "") for k in _RESULT_PARAMS}}
+        record.update(seed=int(params.get("seed", 0)), recipe=params.get("recipe", "default"),
+                      leaky=parent.get("bench.leaky", "false") == "true", group_key=parent.get(GROUP_TAG, ""),
+                      **{k: tags.get(t, "") for k, t in _RESULT_TAGS.items()})
+        record.update(run.data.metrics)
+        records.append(record)
+    table = pd.DataFrame(records)
+    if not table.empty:
+        table = table.sort_values(["dataset", "task", "protocol", "method", "classifier", "seed", "fold"],
+                                  kind="stable").reset_index(drop=True)
+    return table, tracker.experiment_url_hint()

@@ -7,6 +7,8 @@ table and the MLflow UI show the same numbers.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -18,20 +20,22 @@ TIMES = ("fit_s", "sample_s", "train_s", "predict_s")
 BASELINE = "none"
 
 
-def summarize(frame: pd.DataFrame) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
     """One row per group: status, number of cells, mean and std of every metric over folds x seeds.
 
     Parameters
     ----------
     frame : DataFrame
         The tidy results table (one row per cell).
+    extra : sequence of str
+        More columns to aggregate the same way (e.g. ``robust.pgd@0.05.accuracy``, ``quality.mmd``).
 
     Returns
     -------
     DataFrame
         Columns: the group keys, ``leaky``, ``status`` (``ok`` when every cell is ok, else
         ``n/a`` or ``failed``), ``reason``, ``n_cells``, ``<metric>_mean`` and ``<metric>_std`` for
-        each metric in :data:`METRICS`, mean times, and ``delta_vs_none``: the balanced-accuracy
+        each metric in :data:`METRICS` and each ``extra`` column, mean times, and ``delta_vs_none``: the balanced-accuracy
         mean minus that of the ``none`` method with the same classifier (NaN without a baseline).
     """
     if "recipe" not in frame:  # tables written before recipes existed
@@ -45,7 +49,7 @@ def summarize(frame: pd.DataFrame) -> pd.DataFrame:
         record.update(leaky=bool(group["leaky"].iloc[0]), status=status,
                       reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
                       n_cells=int(len(ok)))
-        for metric in METRICS:
+        for metric in (*METRICS, *extra):
             mean, std = aggregate(ok[metric]) if metric in ok else (np.nan, np.nan)
             record[f"{metric}_mean"], record[f"{metric}_std"] = mean, std
         for t in TIMES:

@@ -28,7 +28,7 @@ def runs(tmp_path):
     client = MlflowClient(f"sqlite:///{tmp_path}/mlflow.db")
     exp = client.get_experiment_by_name("tiny")
     found = client.search_runs([exp.experiment_id], max_results=1000)
-    parents = [r for r in found if "mlflow.parentRunId" not in r.data.tags]
+    parents = [r for r in found if "mlflow.parentRunId" not in r.data.tags and r.data.tags.get("bench.kind") != "report"]
     children = [r for r in found if "mlflow.parentRunId" in r.data.tags]
     return client, parents, children
 
@@ -66,6 +66,13 @@ def test_run_logs_the_run_tree_and_prints_the_same_leaderboard(tmp_path, capsys)
         # the printed leaderboard shows the same number on the method/classifier line
         line = next(l for l in printed.splitlines() if l.split()[:2] == [method, classifier])
         assert f"{mean:.3f}" in line
+
+    # the report: written into <out>/report and logged as the artifacts of the experiment's "report" run
+    report = tmp_path / "out" / "report"
+    assert {"report.md", "report.html", "report.tex", "summary.csv", "wilcoxon.csv"} <= {p.name for p in report.iterdir()}
+    assert f"{parents[0].data.metrics['balanced_accuracy_mean']:.3f}" in (report / "report.md").read_text()
+    (report_run,) = [r for r in client.search_runs([parents[0].info.experiment_id]) if r.data.tags.get("bench.kind") == "report"]
+    assert "report/report.html" in {a.path for a in client.list_artifacts(report_run.info.run_id, "report")}
 
 
 def test_a_second_run_skips_finished_cells_and_force_redoes_them(tmp_path, capsys):
