@@ -71,7 +71,8 @@ class DdpmConfig(GeneratorConfig):
     p_uncond : float
         Probability of training on the "no label" token (classifier-free guidance; 0 switches it off).
     guidance : float
-        Guidance weight w: ``v = (1 + w) v(x, y) - w v(x, none)`` (the same combination of eps); 0 is plain conditional sampling.
+        Guidance weight w: ``v = (1 + w) v(x, y) - w v(x, none)`` (the same combination of eps);
+        0 is plain conditional sampling.
     clip : float
         The predicted clean window is clipped to ``[-clip, clip]`` standardised units at every
         sampling step (DDPM clips images to [-1, 1]).
@@ -128,7 +129,7 @@ class DdpmConfig(GeneratorConfig):
 
 @METHODS.register("ddpm")
 class ConditionalDdpm(ConditionalGenerator):
-    """Conditional DDPM: a U-Net learns the noise added to windows; samples denoise pure noise per class.
+    """Conditional DDPM: a U-Net learns to denoise windows of each class; samples are denoised pure noise.
 
     Training draws a step t uniformly from 1..T and noise eps, forms
     ``x_t = sqrt(alpha_bar_t) x + sqrt(1 - alpha_bar_t) eps`` with the cosine schedule

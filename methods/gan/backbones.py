@@ -209,9 +209,10 @@ def timestep_embedding(t: torch.Tensor, dim: int, max_period: float = 10_000.0) 
 class _CondBlock(nn.Module):
     """conv -> FiLM by the conditioning vector (``h * (1 + scale) + shift``, per channel) -> SiLU.
 
-    No normalisation: the noise predictor must see the scale of its input (at large t the noise
-    is almost the input itself), which a per-sample GroupNorm would remove; the scale lets the
-    time step set the gain (Nichol and Dhariwal's adaptive group norm, without the norm).
+    No normalisation: the denoiser must see the scale of its input (at large t the input is almost
+    pure noise of unit variance, at small t almost the clean window), which a per-sample GroupNorm
+    would remove; the scale lets the time step set the gain (Nichol and Dhariwal's adaptive group
+    norm, without the norm).
     """
 
     def __init__(self, layer: nn.Module, c_out: int, cond_dim: int) -> None:
@@ -227,13 +228,13 @@ class _CondBlock(nn.Module):
 
 
 class ConditionalUNet(nn.Module):
-    """Noise predictor eps(x_t, t, y) of the diffusion model: a small U-Net over time or over the grid.
+    """The diffusion model's denoiser f(x_t, t, y): a small U-Net over time or over the grid.
 
     An input convolution, ``depth`` stride-2 down blocks, one block at the deepest level, ``depth``
     up blocks (transposed convolution, concatenation with the encoder map of the same size,
-    convolution) and an output convolution. Every block adds a per-channel shift computed from
-    ``time MLP(sinusoidal(t)) + embed(y)`` (Ho et al. 2020's conditioning, much reduced: no
-    attention, one convolution per block).
+    convolution) and an output convolution. Every block scales and shifts its channels (FiLM) by
+    ``time MLP(sinusoidal(t)) + embed(y)`` (Ho et al. 2020's U-Net, much reduced: no residual
+    blocks, no normalisation, no attention, one convolution per block).
 
     Parameters
     ----------
@@ -263,7 +264,10 @@ class ConditionalUNet(nn.Module):
         self.out = conv(geometry, width, geometry.channels, 1)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """Predicted noise (n, channels, *size) of noisy windows ``x`` at steps ``t`` (n,) with labels ``y`` (n,)."""
+        """The prediction (n, channels, *size) for noisy windows ``x`` at steps ``t`` (n,) with labels ``y`` (n,).
+
+        What is predicted (the noise, the clean window, the velocity) is the training loss's choice.
+        """
         cond = self.time(timestep_embedding(t, self.embed_dim)) + self.label(y)
         skips = [self.inp(x, cond)]
         for down in self.downs:

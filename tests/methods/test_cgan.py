@@ -36,11 +36,7 @@ def test_profiles_and_search_space():
     assert CganConfig.for_profile("quick", CganConfig.search_space(trial)).latent_dim == 64
 
 
-def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(synthetic_fold):  # noqa: F811
-    check_generator(ConditionalGan, "de-grid", synthetic_fold, {"epochs": 20}, n_train=240)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("rep", ["raw", "de-grid"])
-def test_quick_profile_evidence_on_the_whole_fold(synthetic_fold, rep):  # noqa: F811
-    check_generator(ConditionalGan, rep, synthetic_fold, {})
+def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
+        synthetic_fold):  # noqa: F811
+    # A shorter fit than the quick profile's flips the sign of the class effect from seed to seed.
+    check_generator(ConditionalGan, "de-grid", synthetic_fold, {})

@@ -31,8 +31,8 @@ def test_ddim_steps_run_from_the_last_step_to_the_first():
 def test_sampler_with_the_exact_velocity_of_standard_normal_data_returns_standard_normal_windows(eta, steps):
     # For x ~ N(0, I), E[v | x_t] = sqrt(ab) E[eps | x_t] - sqrt(1 - ab) E[x | x_t] = 0.
     X = np.random.default_rng(0).normal(size=(64, 4, 16)).astype(np.float32)
-    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "eta": eta, "n_steps": 200, "sample_steps": steps,
-                                              "guidance": 0.0})
+    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "eta": eta, "n_steps": 200,
+                                              "sample_steps": steps, "guidance": 0.0})
     method = ConditionalDdpm(config, info=INFO).fit(X, np.repeat([0, 1], 32), rng=np.random.default_rng(0))
     method._velocity = lambda x, t, y: torch.zeros_like(x)
     Xs, _ = method.sample({0: 1500}, rng=np.random.default_rng(1))
@@ -67,11 +67,7 @@ def test_profiles_and_search_space():
     assert DdpmConfig.for_profile("quick", DdpmConfig.search_space(trial)).guidance == 2.0
 
 
-def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(synthetic_fold):  # noqa: F811
-    check_generator(ConditionalDdpm, "de-grid", synthetic_fold, {"epochs": 25}, n_train=240)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("rep", ["raw", "de-grid"])
-def test_quick_profile_evidence_on_the_whole_fold(synthetic_fold, rep):  # noqa: F811
-    check_generator(ConditionalDdpm, rep, synthetic_fold, {})
+def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
+        synthetic_fold):  # noqa: F811
+    # A shorter fit than the quick profile's flips the sign of the class effect from seed to seed.
+    check_generator(ConditionalDdpm, "de-grid", synthetic_fold, {})

@@ -38,14 +38,10 @@ def test_paper_profile_is_gulrajani_et_al_algorithm_1():
     assert WganGpConfig.for_profile("quick", WganGpConfig.search_space(trial)).n_critic == 3
 
 
-def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(synthetic_fold):  # noqa: F811
-    check_generator(ConditionalWganGp, "de-grid", synthetic_fold, {"epochs": 30}, n_train=240)
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("rep", ["raw", "de-grid"])
-def test_quick_profile_evidence_on_the_whole_fold(synthetic_fold, rep):  # noqa: F811
-    check_generator(ConditionalWganGp, rep, synthetic_fold, {})
+def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
+        synthetic_fold):  # noqa: F811
+    # A shorter fit than the quick profile's flips the sign of the class effect from seed to seed.
+    check_generator(ConditionalWganGp, "de-grid", synthetic_fold, {})
 
 
 _TINY = {"width": 4, "latent_dim": 8, "embed_dim": 4, "epochs": 2, "batch_size": 16}
