@@ -51,7 +51,7 @@ class WganGpConfig(LatentConfig):
 
     @classmethod
     def tiny(cls) -> WganGpConfig:
-        return cls.for_profile("quick", {"width": 4, "latent_dim": 8, "embed_dim": 4, "epochs": 2, "batch_size": 16})
+        return cls.for_profile("quick", {"width": 4, "latent_dim": 8, "embed_dim": 4, "epochs": 1, "batch_size": 16})
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:
