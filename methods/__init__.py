@@ -15,9 +15,21 @@ escgan                       :mod:`methods.escgan` (ESC-GAN: EEG editing on DE g
                              losses in :mod:`methods.gan`)
 de3dgan                      :mod:`methods.de3dgan` (DE-3DGAN: raw-grid frames from DE videos with a
                              3-D U-Net, WGAN-GP)
+cgan                         :mod:`methods.cgan` (conditional DCGAN, non-saturating loss)
+wgan-gp                      :mod:`methods.wgan_gp` (conditional WGAN with gradient penalty, Luo and Lu's
+                             cWGAN)
+vae                          :mod:`methods.vae` (conditional VAE, beta configurable, prior samples per
+                             class)
+ddpm                         :mod:`methods.ddpm` (conditional DDPM, cosine schedule, classifier-free
+                             guidance, DDIM steps)
 ============================ =====================================================================
+
+The four baseline generators (``cgan``, ``wgan-gp``, ``vae``, ``ddpm``) model ``raw`` windows with
+1-D convolutions over time or ``de-grid`` windows with 2-D convolutions over the grid, as their
+config's ``representation`` says; their shared parts (backbones, training loop, fit/sample
+bookkeeping) are in :mod:`methods.gan`.
 """
 
-from methods import de3dgan, escgan, mixup, noise, none, oversampling
+from methods import cgan, ddpm, de3dgan, escgan, mixup, noise, none, oversampling, vae, wgan_gp
 
-__all__ = ["de3dgan", "escgan", "mixup", "noise", "none", "oversampling"]
+__all__ = ["cgan", "ddpm", "de3dgan", "escgan", "mixup", "noise", "none", "oversampling", "vae", "wgan_gp"]

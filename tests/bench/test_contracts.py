@@ -7,12 +7,19 @@ from bench.testing import classifier_checks, method_checks, run_checks
 from bench.testing.contracts import SHAPES
 
 METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan"]
+GENERATOR_NAMES = ["cgan", "wgan-gp", "vae", "ddpm"]
+"""The baseline generators model raw windows or DE grids, as their config says: checked on both."""
 CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net"]
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
 def test_method_contract(name):
     run_checks(method_checks(METHODS.get(name)))
+
+
+@pytest.mark.parametrize("name", GENERATOR_NAMES)
+def test_generator_contract_on_raw_and_de_grid(name):
+    run_checks(method_checks(METHODS.get(name), representations=("raw", "de-grid")))
 
 
 @pytest.mark.parametrize("name", CLASSIFIER_NAMES)
@@ -22,7 +29,7 @@ def test_classifier_contract(name):
 
 def test_every_registered_component_has_a_contract_run():
     # The lists above are written out so that a new component fails here until it is added.
-    assert sorted(METHODS.names()) == sorted(METHOD_NAMES)
+    assert sorted(METHODS.names()) == sorted(METHOD_NAMES + GENERATOR_NAMES)
     assert sorted(CLASSIFIERS.names()) == sorted(CLASSIFIER_NAMES)
 
 

@@ -1,0 +1,267 @@
+"""What the four baseline generators (``cgan``, ``wgan-gp``, ``vae``, ``ddpm``) share: config, fit and sample.
+
+A baseline generator is a class-conditional model of the training windows in one of two
+representations, chosen by its config's ``representation``:
+
+- ``raw``: windows ``(channels, times)``, modelled with 1-D convolutions over time;
+- ``de-grid``: DE grids ``(bands, 9, 9)``, modelled with 2-D convolutions over the grid;
+- ``auto`` (default): ``de-grid`` when the study's classifier consumes DE grids, ``raw``
+  otherwise (raw windows convert to every other representation, see :mod:`datasets.views`).
+
+:class:`ConditionalGenerator` does the bookkeeping every one of them needs, so a method module
+holds only its networks and its update step:
+
+1. ``fit`` checks the windows against the configured representation, standardises them with
+   statistics of the training fold (per channel for raw windows, per band and cell for grids),
+   finds the features that are constant over the fold (the cells outside the electrode grid),
+   builds the networks for the window's geometry (:mod:`methods.gan.backbones`) and trains them
+   with the shared loop (:func:`methods.gan.training.train_epochs`);
+2. ``sample`` asks the method for standardised windows of each requested class, undoes the
+   standardisation and gives the constant features back their training value exactly (the empty
+   grid cells stay exactly 0), returning float32 windows grouped by class.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from bench.classifiers.torch_training import check_positive_ints, standardisation
+from bench.components import Method, check_windows
+from bench.config import ComponentConfig
+from bench.errors import ConfigError, MethodError
+from bench.seeding import child_seed, torch_rng
+from datasets.grids import GRID
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
+
+    from methods.gan.backbones import Geometry
+
+REPRESENTATIONS = ("auto", "raw", "de-grid")
+NORM_AXES = {"raw": (0, 2), "de-grid": (0,)}
+"""Standardisation axes of ``(n, *window)``: every channel of raw windows, every (band, cell) of grids."""
+SAMPLE_CHUNK = 512
+"""Windows generated per forward pass in :meth:`ConditionalGenerator.sample`."""
+
+
+@dataclass(frozen=True)
+class GeneratorConfig(ComponentConfig):
+    """Settings every baseline generator has; the defaults are the ``paper``-sized model.
+
+    Parameters
+    ----------
+    representation : {"auto", "raw", "de-grid"}
+        What the generator models (see the module docstring); the architecture follows from it.
+    width : int
+        Feature channels of the first convolution level; each deeper level doubles them.
+    depth : int
+        Stride-2 levels (2: 128 -> 64 -> 32 samples, 9 -> 5 -> 3 cells).
+    time_kernel : int
+        Odd kernel length of the 1-D convolutions over time (raw windows; grids use 3x3).
+    embed_dim : int
+        Length of the label embedding.
+    epochs, batch_size : int
+        Passes over the training windows and windows per update.
+    lr, beta1, beta2 : float
+        Adam's learning rate and betas.
+    """
+
+    representation: str = "auto"
+    width: int = 64
+    depth: int = 2
+    time_kernel: int = 9
+    embed_dim: int = 16
+    epochs: int = 200
+    batch_size: int = 64
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+
+    POSITIVE_INTS: ClassVar[tuple[str, ...]] = ("width", "depth", "time_kernel", "embed_dim", "epochs", "batch_size")
+    """Integer fields that must be >= 1 (subclasses extend the tuple)."""
+    POSITIVE_FLOATS: ClassVar[tuple[str, ...]] = ("lr",)
+    """Float fields that must be finite and > 0 (subclasses extend the tuple)."""
+
+    def __post_init__(self) -> None:
+        check_positive_ints(self, *self.POSITIVE_INTS)
+        name = type(self).__qualname__
+        for field in self.POSITIVE_FLOATS:
+            value = getattr(self, field)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+                raise ConfigError(f"{name}.{field} must be a finite number > 0, got {value!r}")
+        if self.representation not in REPRESENTATIONS:
+            raise ConfigError(f"{name}.representation must be one of {REPRESENTATIONS}, got {self.representation!r}; "
+                              "'auto' follows the classifier (de-grid for de-grid classifiers, raw otherwise)")
+        if self.time_kernel % 2 == 0 or self.depth > 6:
+            raise ConfigError(f"{name}: time_kernel must be odd and depth at most 6, got time_kernel="
+                              f"{self.time_kernel!r}, depth={self.depth!r}")
+        if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
+            raise ConfigError(f"{name}.beta1 and beta2 (Adam) must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
+
+
+def window_kind(window_shape: tuple[int, ...], representation: str, where: str) -> str:
+    """``"raw"`` for a ``(channels, times)`` window, ``"de-grid"`` for ``(bands, 9, 9)``, checked against the config.
+
+    Raises
+    ------
+    ConfigError
+        When the shape is neither, or not the one ``representation`` names.
+    """
+    kind = "raw" if len(window_shape) == 2 else "de-grid" if tuple(window_shape[1:]) == GRID else None
+    if kind is None or representation not in ("auto", kind):
+        want = {"auto": "raw windows (channels, times) or DE grids (bands, 9, 9)", "raw": "raw windows (channels, times)",
+                "de-grid": "DE grids (bands, 9, 9)"}[representation]
+        raise ConfigError(f"{where}: representation={representation!r} models {want}, but got windows of shape "
+                          f"{tuple(window_shape)}; give fit the representation the config names, or set "
+                          "representation='auto'")
+    return kind
+
+
+def constant_features(X: np.ndarray, chunk: int = 1024) -> np.ndarray:
+    """Features (window positions) whose value is the same in every window.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, *window)
+
+    Returns
+    -------
+    ndarray of bool, shape window
+    """
+    same = np.ones(X.shape[1:], dtype=bool)
+    for start in range(0, len(X), chunk):
+        same &= (X[start : start + chunk] == X[0]).all(axis=0)
+    return same
+
+
+class ConditionalGenerator(Method):
+    """Base of the class-conditional baseline generators: fit and sample bookkeeping.
+
+    Subclasses set ``Config`` (a :class:`GeneratorConfig`) and implement :meth:`_build` (networks
+    and optimisers for a geometry), :meth:`_step` (one update on a standardised batch) and
+    :meth:`_generate` (standardised windows for given labels).
+
+    Attributes
+    ----------
+    geometry_ : Geometry
+        Convolution layout of the training windows.
+    mean_, std_ : ndarray of float32
+        Standardisation statistics of the training fold, broadcastable to a window.
+    fixed_ : ndarray of bool, shape window
+        Features constant over the training fold; samples hold their training value there.
+    classes_ : ndarray of int64
+        Classes present in the training fold (the only ones :meth:`sample` can give).
+    history_ : list of dict of str to float
+        Mean losses of every epoch.
+    """
+
+    representation = "raw"
+    config: GeneratorConfig
+
+    @classmethod
+    def representation_for(cls, config: GeneratorConfig, classifier_representation: str) -> str:
+        """``config.representation``; for ``"auto"``, ``de-grid`` with a de-grid classifier and ``raw`` otherwise."""
+        if config.representation != "auto":
+            return config.representation
+        return "de-grid" if classifier_representation == "de-grid" else "raw"
+
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> ConditionalGenerator:
+        """Train on the training fold.
+
+        Parameters
+        ----------
+        X : ndarray, shape (n, channels, times) or (n, bands, 9, 9)
+            As ``config.representation`` says (either for ``"auto"``).
+        y : ndarray of int, shape (n,)
+        rng : numpy Generator
+            Seeds initialisation, shuffling and every draw of the training.
+        """
+        import torch
+
+        from methods.gan.backbones import window_geometry
+        from methods.gan.training import train_epochs
+
+        cfg = self.config
+        X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
+        kind = window_kind(X.shape[1:], cfg.representation, f"{self.name}.fit")
+        X = np.asarray(X, dtype=np.float32)
+        self.mean_, self.std_ = standardisation(X, NORM_AXES[kind])
+        self.fixed_ = constant_features(X)
+        self.template_ = X[0].copy()
+        self.classes_ = np.unique(y)
+        self.geometry_ = window_geometry(X.shape[1:], cfg.depth, cfg.time_kernel)
+        self.live_ = torch.from_numpy((~self.fixed_).astype(np.float32)).to(self.device)
+        Z = torch.from_numpy((X - self.mean_) / self.std_) * self.live_.cpu()
+        with torch_rng(rng):
+            self.networks_ = [net.to(self.device) for net in self._build(self.geometry_)]
+            for net in self.networks_:
+                net.train()
+            gen = torch.Generator().manual_seed(child_seed(rng))
+            self.history_ = train_epochs(self._step, Z, torch.from_numpy(y), epochs=cfg.epochs,
+                                         batch_size=cfg.batch_size, gen=gen, device=self.device)
+        for net in self.networks_:
+            net.eval()
+        return self
+
+    def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Generated windows, ``counts[c]`` of each class ``c``, grouped by class.
+
+        Returns
+        -------
+        X : ndarray of float32, shape (sum of counts, *window)
+        y : ndarray of int64, shape (sum of counts,)
+        """
+        import torch
+
+        unseen = sorted(c for c, n in counts.items() if n and c not in self.classes_)
+        if unseen:
+            raise MethodError(f"{self.name}: asked for windows of class {unseen}, but the training fold given to fit has "
+                              f"none (it has classes {self.classes_.tolist()}); a conditional generator only learns the "
+                              "classes it sees: ask only for classes present in the training fold")
+        classes = sorted(counts)
+        labels = np.repeat(np.asarray(classes, dtype=np.int64), [counts[c] for c in classes])
+        gen = torch.Generator().manual_seed(child_seed(rng))
+        Z = np.empty((len(labels), *self.fixed_.shape), dtype=np.float32)
+        with torch.no_grad():
+            for start in range(0, len(labels), SAMPLE_CHUNK):
+                part = torch.from_numpy(labels[start : start + SAMPLE_CHUNK]).to(self.device)
+                Z[start : start + len(part)] = (self._generate(part, gen) * self.live_).cpu().numpy()
+        return np.where(self.fixed_, self.template_, Z * self.std_ + self.mean_), labels
+
+    def _randn(self, shape: tuple[int, ...], gen: torch.Generator) -> torch.Tensor:
+        """Standard normal draws from ``gen`` (a CPU generator), on the method's device."""
+        import torch
+
+        return torch.randn(shape, generator=gen).to(self.device)
+
+    def _adam(self, *networks: nn.Module) -> torch.optim.Optimizer:
+        """Adam over the networks' parameters with the config's learning rate and betas."""
+        import torch
+
+        params = [p for net in networks for p in net.parameters()]
+        return torch.optim.Adam(params, lr=self.config.lr, betas=(self.config.beta1, self.config.beta2))
+
+    @staticmethod
+    def _update(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
+        """One optimiser step on ``loss`` (gradients cleared first)."""
+        optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        optimiser.step()
+
+    def _build(self, geometry: Geometry) -> list[nn.Module]:
+        """Create the networks (and their optimisers) for windows of ``geometry``; return the networks."""
+        raise NotImplementedError
+
+    def _step(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
+        """One update on a standardised batch ``x`` (b, *window) with labels ``y`` (b,); returns its losses."""
+        raise NotImplementedError
+
+    def _generate(self, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
+        """Standardised windows (len(y), *window) of classes ``y``, drawing randomness from ``gen`` (no grad)."""
+        raise NotImplementedError
+

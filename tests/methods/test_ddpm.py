@@ -1,0 +1,73 @@
+"""DDPM: the cosine schedule, the sampler, guidance settings, and behaviour on synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+import torch
+
+from bench.errors import ConfigError
+from bench.testing.contracts import INFO
+from methods.ddpm import ConditionalDdpm, DdpmConfig, cosine_alpha_bar, ddim_steps
+from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+
+
+def test_cosine_alpha_bar_falls_monotonically_from_about_one_to_about_zero():
+    ab = cosine_alpha_bar(1000)
+    assert ab.shape == (1000,) and np.all(np.diff(ab) < 0)
+    assert 0.9999 < ab[0] < 1 and 0 < ab[-1] < 1e-8
+    assert ab[499] == pytest.approx(np.cos((0.5 + 0.008) / 1.008 * np.pi / 2) ** 2 / np.cos(0.008 / 1.008 * np.pi / 2) ** 2)
+    betas = 1 - ab / np.concatenate([[1.0], ab[:-1]])
+    assert betas.max() == pytest.approx(0.999)  # the clip at t = T
+
+
+def test_ddim_steps_run_from_the_last_step_to_the_first():
+    assert ddim_steps(1000, 5).tolist() == [999, 749, 500, 250, 0]
+    assert ddim_steps(10, 1000).tolist() == list(range(9, -1, -1))
+
+
+@pytest.mark.parametrize("eta, steps", [(0.0, 20), (1.0, 200)])
+def test_sampler_with_the_exact_velocity_of_standard_normal_data_returns_standard_normal_windows(eta, steps):
+    # For x ~ N(0, I), E[v | x_t] = sqrt(ab) E[eps | x_t] - sqrt(1 - ab) E[x | x_t] = 0.
+    X = np.random.default_rng(0).normal(size=(64, 4, 16)).astype(np.float32)
+    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "eta": eta, "n_steps": 200,
+                                              "sample_steps": steps, "guidance": 0.0})
+    method = ConditionalDdpm(config, info=INFO).fit(X, np.repeat([0, 1], 32), rng=np.random.default_rng(0))
+    method._velocity = lambda x, t, y: torch.zeros_like(x)
+    Xs, _ = method.sample({0: 1500}, rng=np.random.default_rng(1))
+    Z = (Xs - method.mean_) / method.std_
+    assert abs(Z.mean()) < 0.02 and Z.std() == pytest.approx(1.0, abs=0.1)
+
+
+def test_guidance_mixes_the_conditional_and_unconditional_predictions():
+    X = np.random.default_rng(0).normal(size=(32, 5, 9, 9)).astype(np.float32)
+    method = ConditionalDdpm(DdpmConfig.tiny(), info=INFO).fit(X, np.repeat([0, 1], 16), rng=np.random.default_rng(0))
+    x, t, y = torch.randn(3, 5, 9, 9), torch.tensor([5, 50, 500]), torch.tensor([0, 1, 1])
+    with torch.no_grad():
+        cond, uncond = method.denoiser_(x, t, y), method.denoiser_(x, t, torch.full_like(y, INFO.n_classes))
+        guided = method._velocity(x, t, y)
+    w = method.config.guidance
+    assert w > 0 and torch.allclose(guided, (1 + w) * cond - w * uncond, atol=1e-5)
+
+
+@pytest.mark.parametrize("field, value, match", [("guidance", 1.0, "needs an unconditional model"),
+                                                 ("eta", 1.5, "eta must be in"), ("embed_dim", 7, "must be even")])
+def test_bad_settings_name_the_field(field, value, match):
+    with pytest.raises(ConfigError, match=match):
+        DdpmConfig(**{field: value, **({"p_uncond": 0.0} if field == "guidance" else {})})
+
+
+def test_profiles_and_search_space():
+    paper = DdpmConfig.for_profile("paper")
+    assert (paper.n_steps, paper.sample_steps, paper.eta, paper.lr, paper.p_uncond) == (1000, 1000, 1.0, 2e-4, 0.1)
+    quick = DdpmConfig.for_profile("quick")
+    assert quick.sample_steps == 20 and quick.eta == 0.0
+    trial = optuna.trial.FixedTrial({"lr": 1e-3, "guidance": 2.0, "p_uncond": 0.2, "width": 32, "epochs": 50})
+    assert DdpmConfig.for_profile("quick", DdpmConfig.search_space(trial)).guidance == 2.0
+
+
+def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
+        synthetic_fold):  # noqa: F811
+    # A shorter fit than the quick profile's flips the sign of the class effect from seed to seed.
+    check_generator(ConditionalDdpm, "de-grid", synthetic_fold, {})

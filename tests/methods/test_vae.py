@@ -1,0 +1,78 @@
+"""cVAE: the KL and likelihood terms, beta, decoder noise, and behaviour on synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import optuna
+import pytest
+import torch
+
+from bench.errors import ConfigError
+from bench.testing.contracts import INFO, toy_data
+from methods.vae import ConditionalVae, VaeConfig, gaussian_kl, gaussian_nll
+from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+
+
+def test_kl_is_zero_for_the_prior_and_matches_the_closed_form_otherwise():
+    zeros = torch.zeros(3, 4)
+    assert torch.equal(gaussian_kl(zeros, zeros), torch.zeros(3))
+    mu, logvar = torch.tensor([[1.0, 0.0]]), torch.tensor([[0.0, np.log(4.0)]])
+    p, q = torch.distributions.Normal(mu, (0.5 * logvar).exp()), torch.distributions.Normal(0.0, 1.0)
+    assert torch.allclose(gaussian_kl(mu, logvar), torch.distributions.kl_divergence(p, q).sum(dim=1))
+
+
+def test_nll_is_the_gaussian_log_likelihood_up_to_a_constant():
+    x, mean, log_scale = torch.randn(2, 3, 4), torch.randn(2, 3, 4), torch.randn(3, 1)
+    log_p = torch.distributions.Normal(mean, log_scale.exp()).log_prob(x).flatten(1).sum(1)
+    expected = -log_p - 12 * 0.5 * np.log(2 * np.pi)
+    assert torch.allclose(gaussian_nll(x, mean, log_scale), expected, atol=1e-4)
+
+
+@pytest.mark.parametrize("beta", [0.0, 5.0])
+def test_the_loss_is_nll_plus_beta_times_kl(beta):
+    X, y = toy_data("de-grid")
+    method = ConditionalVae(VaeConfig.for_profile("quick", {**_TINY, "beta": beta}), info=INFO)
+    method.fit(X, y, rng=np.random.default_rng(0))
+    stepped = []
+    method._update = lambda optimiser, loss: stepped.append(loss.item())
+    Z = torch.from_numpy((X[:8] - method.mean_) / method.std_) * method.live_
+    terms = method._step(Z, torch.from_numpy(y[:8]), torch.Generator().manual_seed(0))
+    assert terms["kl"].item() > 0
+    assert stepped == [pytest.approx(terms["nll"].item() + beta * terms["kl"].item(), rel=1e-6)]
+
+
+def test_decoder_noise_adds_the_learned_spread_to_the_decoded_mean():
+    X, y = toy_data("raw")
+    noisy = ConditionalVae(VaeConfig.for_profile("quick", _TINY), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    assert noisy.log_scale_.shape == (32, 1)  # one spread per channel of raw windows
+    mean_only = ConditionalVae(VaeConfig.for_profile("quick", {**_TINY, "decoder_noise": False}), info=INFO)
+    mean_only.fit(X, y, rng=np.random.default_rng(0))
+    a, _ = noisy.sample({0: 200}, rng=np.random.default_rng(1))
+    b, _ = mean_only.sample({0: 200}, rng=np.random.default_rng(1))
+    residual = (a - b) / noisy.std_[0]  # same z draws, so the difference is the decoder noise
+    expected = noisy.log_scale_.detach().exp().numpy()
+    assert np.allclose(residual.std(axis=(0, 2))[:, None], expected, rtol=0.1)
+
+
+@pytest.mark.parametrize("field, value", [("beta", -1.0), ("latent_dim", 0)])
+def test_bad_settings_name_the_field(field, value):
+    with pytest.raises(ConfigError, match=field):
+        VaeConfig(**{field: value})
+
+
+def test_profiles_and_search_space():
+    assert VaeConfig.for_profile("paper").beta == 1.0 and VaeConfig.for_profile("paper").decoder_noise
+    trial = optuna.trial.FixedTrial({"lr": 1e-3, "beta": 4.0, "latent_dim": 8, "width": 16, "epochs": 20})
+    assert VaeConfig.for_profile("quick", VaeConfig.search_space(trial)).beta == 4.0
+
+
+def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(synthetic_fold):  # noqa: F811
+    check_generator(ConditionalVae, "de-grid", synthetic_fold, {"epochs": 20}, n_train=240)
+
+
+@pytest.mark.slow
+def test_quick_profile_evidence_on_the_whole_fold_of_de_grids(synthetic_fold):  # noqa: F811
+    check_generator(ConditionalVae, "de-grid", synthetic_fold, {})
+
+
+_TINY = {"width": 4, "latent_dim": 4, "embed_dim": 4, "epochs": 1, "batch_size": 16}
