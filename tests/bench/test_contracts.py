@@ -7,7 +7,7 @@ from bench.testing import classifier_checks, method_checks, run_checks
 from bench.testing.contracts import SHAPES
 
 METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan"]
-CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net"]
+CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net", "ccnn", "dgcnn", "tsception"]
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
