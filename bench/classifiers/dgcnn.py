@@ -145,8 +145,8 @@ class DGCNN(TorchClassifier):
     The paper's L2 penalty ``alpha ||Theta||^2`` on all parameters is ``weight_decay = 2 alpha``.
 
     Song, Zheng, Song, Cui, "EEG Emotion Recognition Using Dynamical Graph Convolutional Neural
-    Networks", IEEE Trans. Affective Computing 11(3), 532-541, 2018 (published online 2018). No
-    official code; TorchEEG's ``DGCNN`` is a widely used re-implementation.
+    Networks", IEEE Trans. Affective Computing 11(3), 532-541 (published online 2018, in print
+    2020). No official code; TorchEEG's ``DGCNN`` is a widely used re-implementation.
 
     Input: ``de`` windows, shape (n, n_channels, n_bands). Output of ``module_``: logits, shape
     (n, n_classes). The fitted adjacency is ``module_[1].graph.adjacency`` (n_channels, n_channels).
