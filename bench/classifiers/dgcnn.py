@@ -165,7 +165,8 @@ class DGCNN(TorchClassifier):
       its symmetric part); the paper updates it with its own rate ``rho`` by
       ``W <- (1 - rho) W - rho dLoss/dW`` before the ReLU. The paper does not constrain ``W`` to
       be symmetric; symmetry keeps ``L`` a proper graph Laplacian with real eigenvalues.
-    - ``W`` starts uniform in [0, 1) (symmetrised), not from electrode distances.
+    - ``W`` starts uniform in [0, 1) (symmetrised), not from electrode distances, and keeps its
+      diagonal (self-loops count in the degrees ``D``).
     - ``lambda_max`` is computed exactly (``eigvalsh``) at every forward pass and held constant
       for the gradient.
     - Sizes: K = 2, 32 graph features (TorchEEG's defaults), a 1x1 convolution to 32 features;

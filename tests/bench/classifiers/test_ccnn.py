@@ -1,5 +1,8 @@
 """CCNN on band-DE grids."""
 
+import subprocess
+import sys
+
 import numpy as np
 import optuna
 import pytest
@@ -44,6 +47,8 @@ def toy(n=200, seed_=0):
 
 def test_registered_on_de_grids_and_differentiable():
     assert CLASSIFIERS.get("ccnn") is CCNN and CCNN.representation == "de-grid" and CCNN.differentiable
+    code = "import sys, bench.classifiers.ccnn; assert 'torch' not in sys.modules, 'heavy import'"
+    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 def test_paper_profile_is_the_paper_size_with_the_authors_training_settings():

@@ -1,6 +1,9 @@
 """DGCNN on per-channel band DE with a learnt adjacency."""
 
 import dataclasses
+import pickle
+import subprocess
+import sys
 
 import numpy as np
 import optuna
@@ -56,6 +59,14 @@ def toy(n=200, seed_=0):
 
 def test_registered_on_channel_de_and_differentiable():
     assert CLASSIFIERS.get("dgcnn") is DGCNN and DGCNN.representation == "de" and DGCNN.differentiable
+    code = "import sys, bench.classifiers.dgcnn; assert 'torch' not in sys.modules, 'heavy import'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_fitted_classifier_pickles():
+    clf = DGCNN(DGCNN.Config.tiny(), info=info(deap.CH_NAMES[:8])).fit(*toy(n=32), rng=np.random.default_rng(0))
+    X = toy(n=8, seed_=1)[0]
+    assert np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
 
 
 def test_paper_profile_is_the_default():

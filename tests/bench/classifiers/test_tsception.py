@@ -1,5 +1,9 @@
 """TSception on raw windows, with hemisphere pairs from the channel names."""
 
+import pickle
+import subprocess
+import sys
+
 import numpy as np
 import optuna
 import pytest
@@ -53,6 +57,14 @@ def names(ch_names, idx):
 
 def test_registered_on_raw_windows_and_differentiable():
     assert CLASSIFIERS.get("tsception") is TSception and TSception.representation == "raw" and TSception.differentiable
+    code = "import sys, bench.classifiers.tsception; assert 'torch' not in sys.modules, 'heavy import'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_a_fitted_classifier_pickles():
+    clf = TSception(TSception.Config.tiny(), info=info()).fit(*toy(n=32), rng=np.random.default_rng(0))
+    X = toy(n=8, seed_=1)[0]
+    assert np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
 
 
 def test_paper_profile_is_the_reference_setting():
