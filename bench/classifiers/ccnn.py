@@ -57,10 +57,12 @@ class CCNN(TorchClassifier):
     -----
     Deviations from the paper and the reference implementations:
 
+    - The layers are TorchEEG's ``CCNN`` (four 4x4 ReLU convolutions, 64-128-256-64), which
+      implements the paper; the paper's text was not available here to check it line by line.
+      The authors' ``cnn.py`` differs (three 4x4 convolutions with batch normalisation and
+      SELU, no fourth layer).
     - The hidden layer's activation is SELU, as in the authors' code and TorchEEG (TorchEEG
-      marks it "not mentioned in paper"). The authors' ``cnn.py`` differs from the paper's
-      description (three 4x4 convolutions with batch normalisation and SELU); this class
-      follows the four-layer ReLU network of TorchEEG and the paper's description.
+      marks it "not mentioned in paper").
     - The authors' code adds ``0.5 * sum ||w||^2 / 2`` to the loss (an L2 penalty); it is not
       used here (``weight_decay`` 0; set it to 0.5 for the equivalent Adam penalty).
     - Inputs are standardised per feature (band x grid cell) with the training windows' mean and

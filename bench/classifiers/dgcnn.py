@@ -142,7 +142,8 @@ class DGCNN(TorchClassifier):
 
     After every optimiser step ``W`` is projected to ``ReLU((W + W^T) / 2)``, so it stays a
     non-negative, symmetric adjacency (the paper applies the ReLU after each update of ``W``).
-    The paper's L2 penalty ``alpha ||Theta||^2`` on all parameters is ``weight_decay = 2 alpha``.
+    The paper regularises with an L2 penalty ``alpha ||Theta||^2`` on the parameters; here that is
+    ``weight_decay = 2 alpha`` (Adam adds ``weight_decay * theta`` to the gradient).
 
     Song, Zheng, Song, Cui, "EEG Emotion Recognition Using Dynamical Graph Convolutional Neural
     Networks", IEEE Trans. Affective Computing 11(3), 532-541 (published online 2018, in print
@@ -162,9 +163,9 @@ class DGCNN(TorchClassifier):
     Deviations from the paper:
 
     - ``W`` is learnt by the same Adam optimiser as the other parameters, then projected (ReLU of
-      its symmetric part); the paper updates it with its own rate ``rho`` by
-      ``W <- (1 - rho) W - rho dLoss/dW`` before the ReLU. The paper does not constrain ``W`` to
-      be symmetric; symmetry keeps ``L`` a proper graph Laplacian with real eigenvalues.
+      its symmetric part); the paper updates it by gradient descent with its own rate ``rho``
+      and then applies the ReLU. Symmetry (a project choice) keeps ``L`` a proper graph
+      Laplacian with real eigenvalues in [0, 2].
     - ``W`` starts uniform in [0, 1) (symmetrised), not from electrode distances, and keeps its
       diagonal (self-loops count in the degrees ``D``).
     - ``lambda_max`` is computed exactly (``eigvalsh``) at every forward pass and held constant
@@ -172,7 +173,7 @@ class DGCNN(TorchClassifier):
     - Sizes: K = 2, 32 graph features (TorchEEG's defaults), a 1x1 convolution to 32 features;
       the paper's per-dataset values were not available to check. Adam at 1e-3, batch 64, 100
       epochs and weight decay 1e-4 (alpha = 5e-5) are project choices; dropout before the
-      classifier defaults to 0 (the paper has none).
+      classifier defaults to 0 (TorchEEG's has none).
     - Inputs are standardised per feature (electrode x band) with the training windows' mean
       and standard deviation.
     - The ``quick`` profile is a CPU setting, not the paper's: 16 graph and 16 1x1 features, 30
