@@ -9,7 +9,7 @@ from bench.testing.contracts import SHAPES
 METHOD_NAMES = ["none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan"]
 GENERATOR_NAMES = ["cgan", "wgan-gp", "vae", "ddpm"]
 """The baseline generators model raw windows or DE grids, as their config says: checked on both."""
-CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net"]
+CLASSIFIER_NAMES = ["svm", "esc-cnn", "eegnet", "sa-st-net", "ccnn", "dgcnn", "tsception"]
 
 
 @pytest.mark.parametrize("name", METHOD_NAMES)
