@@ -177,7 +177,9 @@ class DGCNN(TorchClassifier):
     - Inputs are standardised per feature (electrode x band) with the training windows' mean
       and standard deviation.
     - The ``quick`` profile is a CPU setting, not the paper's: 16 graph and 16 1x1 features, 30
-      epochs at 3e-3. Seeds come from the run's derived generators.
+      epochs at 3e-3: one fit on the synthetic dataset's first trial-kfold fold (2,560 windows)
+      takes ~7 s on one thread, balanced accuracy 0.90 (5 folds: 0.887 +- 0.028). Seeds come
+      from the run's derived generators.
     """
 
     representation = "de"
