@@ -46,7 +46,7 @@ import numpy as np
 
 from bench.classifiers.torch_training import check_positive_ints, moments, varies
 from bench.config import ComponentConfig
-from bench.errors import ConfigError, IncompatibleError
+from bench.errors import BenchError, ConfigError
 from bench.registry import ATTACKS
 from bench.seeding import child_seed, torch_rng
 
@@ -510,5 +510,10 @@ def perturbation(attack: Attack, module: nn.Module, X: np.ndarray, y: np.ndarray
         module.train(was_training)
     delta = np.concatenate(out).reshape(X.shape) if out else np.zeros_like(X)
     if not attack.minimum_norm:
-        np.clip(delta, -radius, radius, out=delta)  # float rounding of (u_adv - u) * width only
+        # (u_adv - u) * width may exceed the radius by float32 rounding of u, never by more.
+        excess = float(np.abs(delta).max(initial=0.0)) - radius
+        if excess > 8 * np.finfo(np.float32).eps * width:
+            raise BenchError(f"attack {attack.name} left the eps ball by {excess:.3g} (radius {radius:.3g}): the [0, 1] "
+                             "chart does not hold the windows; this is a bug in bench.attacks")
+        np.clip(delta, -radius, radius, out=delta)
     return delta
