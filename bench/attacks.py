@@ -513,7 +513,7 @@ def perturbation(attack: Attack, module: nn.Module, X: np.ndarray, y: np.ndarray
         # (u_adv - u) * width may exceed the radius by float32 rounding of u, never by more.
         excess = float(np.abs(delta).max(initial=0.0)) - radius
         if excess > 8 * np.finfo(np.float32).eps * width:
-            raise BenchError(f"attack {attack.name} left the eps ball by {excess:.3g} (radius {radius:.3g}): the [0, 1] "
-                             "chart does not hold the windows; this is a bug in bench.attacks")
+            raise BenchError(f"attack {attack.name} left the eps ball by {excess:.3g} (radius {radius:.3g}): the "
+                             "[0, 1] chart does not hold the windows; this is a bug in bench.attacks")
         np.clip(delta, -radius, radius, out=delta)
     return delta

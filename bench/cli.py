@@ -135,8 +135,8 @@ def _tune_parser(sub: Any) -> None:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "recipe", "attacks", "eps", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads", "device",
-                  "force")
+                  "recipe", "attacks", "eps", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
+                  "device", "force")
 
 
 def _progress(quiet: bool) -> Any:

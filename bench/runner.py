@@ -5,8 +5,9 @@ classifier). A cell is a pure function of the study config and its key (:func:`c
 it reads the prepared data through the on-disk cache, derives its own seeds, fits the method on
 the training fold only, asks it for the policy's number of windows, converts them into the
 classifier's representation, trains the classifier on real + synthetic training windows and
-scores the real test fold, clean and under the study's attacks. That is what lets :func:`run_study` hand cells to a process pool
-(``--jobs N``), skip those already recorded (resume) and log everything from the main process.
+scores the real test fold, clean and under the study's attacks. That is what lets
+:func:`run_study` hand cells to a process pool (``--jobs N``), skip those already recorded
+(resume) and log everything from the main process.
 """
 
 from __future__ import annotations
@@ -193,7 +194,8 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
                 on_classifier: Callable[[Any], None] | None = None) -> ResultRow:
     """Fit, sample, convert, train and score on explicit windows, exactly as a cell does; errors propagate.
 
-    This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold.
+    This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold
+    (clean scores only: the study's attacks are not run).
 
     Parameters
     ----------
@@ -217,7 +219,7 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     reps = _representations(config, cell, ctx, row)
     if reps is not None:
         with torch_threads(config.torch_threads):
-            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier)
+            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, attack=False)
     if row.status == "n/a":
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
     return row
@@ -273,7 +275,7 @@ def _fold(cell: Cell, ctx: DataContext) -> Split:
 
 
 def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, row: ResultRow, method_rep: str,
-                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None) -> None:
+                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None, attack: bool = True) -> None:
     y, info = ctx.labels(cell.task)
     y_train, y_test = y[split.train], y[split.test]
 
@@ -312,7 +314,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
-    if config.attacks:
+    if attack and config.attacks:
         tic = time.perf_counter()
         _attack(config, cell, split, ctx, classifier, clf_rep, x_test, y_test, proba, row)
         row.times["attack_s"] = time.perf_counter() - tic
@@ -539,6 +541,6 @@ def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, ta
         if run_id is None:  # every cell failed: nothing was logged
             continue
         notes = "\n".join(contexts[s["dataset"]].prepared.notes)
-        tracker.finish_parent(run_id, {c: s[c] for c in metric_cols},
+        tracker.finish_parent(run_id, {tracker.metric_name(c): s[c] for c in metric_cols},
                               {"bench.status": s["status"], "bench.reason": s["reason"][:5000]},
                               {"data_notes.txt": notes} if notes else {})

@@ -172,7 +172,8 @@ class StudyConfig:
             ATTACKS.get(name)
         if len(set(self.attacks)) != len(self.attacks):
             raise ConfigError(f"attacks lists a name twice: {list(self.attacks)}")
-        object.__setattr__(self, "attacks", tuple(a for a in self.attacks if a != "none"))  # clean scores are always there
+        # "none" is the clean evaluation, which is always scored.
+        object.__setattr__(self, "attacks", tuple(a for a in self.attacks if a != "none"))
         for e in self.eps:
             if not (e >= 0 and math.isfinite(e)):
                 raise ConfigError(f"eps: every budget must be a finite number >= 0 (in training standard deviations), "
@@ -201,7 +202,8 @@ class StudyConfig:
 
     def attack_keys(self) -> dict[str, str]:
         """Requested attack -> hash of its resolved settings (identifies its stored robust scores)."""
-        return {name: config_hash({"attack": name, "config": to_dict(self.attack_config(name))}) for name in self.attacks}
+        return {name: config_hash({"attack": name, "config": to_dict(self.attack_config(name))})
+                for name in self.attacks}
 
     def reader_config(self, name: str) -> Any:
         """The reader config of dataset ``name`` with the ``dataset`` overrides."""

@@ -38,7 +38,7 @@ def one_thread():
 
 
 def windows(representation: str, n_classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
-    """Toy windows in EEG-like units (tens, far outside [0, 1]) with a constant feature, as grid cells outside the hull."""
+    """Toy windows in EEG-like units (tens, far outside [0, 1]) with one constant feature (a cell outside the hull)."""
     X, y = toy_data(representation, counts=(20 if representation == "de-grid" else 8,) * n_classes)
     X = 20.0 * X + 5.0
     X.reshape(len(X), -1)[:, -1] = 0.0
@@ -64,7 +64,7 @@ def rng_for(name, eps):
     return derive(0, "attack", name, eps)
 
 
-# Every attack on de-grid; the raw-signal representations (slower classifiers) with one bounded and one minimum-norm attack.
+# Every attack on de-grid; the raw representations (slower classifiers) with one bounded and one minimum-norm attack.
 ON_GRID = [("de-grid", name) for name in ATTACK_NAMES] + [(rep, name) for rep in ("raw", "raw-grid") for name in ("pgd", "cw")]
 
 
