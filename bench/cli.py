@@ -33,6 +33,13 @@ def _ints(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
 
 
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(t) for t in _names(text)]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, got {text!r}") from None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description="Honest benchmarks of EEG data augmentation.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -53,11 +60,17 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument("--recipe", choices=("default", "paper"),
                       help="default: fixed synthetic sets for every method; paper: methods with their paper's own "
                            "classifier training use it (e.g. ESC-GAN's online editing)")
+    grid.add_argument("--attacks", type=_names,
+                      help="attacks on every torch classifier's test fold: fgsm, pgd, apgd, deepfool, cw "
+                           "(default: none, clean scores only)")
+    grid.add_argument("--eps", type=_floats,
+                      help="attack budgets in training standard deviations per feature (default: 0.01,0.05,0.1)")
     settings = run.add_argument_group("settings")
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                           help="override one setting, e.g. folds=3, method.smote.k_neighbors=3, "
-                               "classifier.esc-cnn.epochs=20, dataset.synthetic.n_subjects=4 (repeatable)")
+                               "classifier.esc-cnn.epochs=20, dataset.synthetic.n_subjects=4, attack.pgd.steps=20 "
+                               "(repeatable)")
     settings.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
     out = run.add_argument_group("where results go and how fast")
     out.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
@@ -187,7 +200,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "recipe", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads", "device", "force")
+                  "recipe", "attacks", "eps", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
+                  "device", "force")
 
 
 def _progress(quiet: bool) -> Any:
@@ -209,6 +223,9 @@ def command_run(args: argparse.Namespace) -> int:
     print(f"study {config.experiment!r}: datasets {', '.join(config.datasets)}; tasks {', '.join(config.tasks)}; "
           f"protocols {', '.join(config.protocols)}; {len(config.methods)} methods x {len(config.classifiers)} "
           f"classifiers; seeds {list(config.seeds)}; profile {config.profile}; policy {config.policy}", file=sys.stderr)
+    if config.attacks:
+        print(f"attacks {', '.join(config.attacks)} at eps {', '.join(map(str, config.eps))} (training standard "
+              "deviations per feature) on every torch classifier's test fold", file=sys.stderr)
     tic = time.perf_counter()
     result = run_study(config, progress=_progress(args.quiet))
     print(format_leaderboard(result.summary))

@@ -57,6 +57,14 @@ class ResultRow:
         acceptance); table columns ``method.<name>``.
     confusion : list of list of int
         Confusion matrix (rows true, columns predicted).
+    robust : dict of str to float
+        Scores under attack, ``<attack>@<eps>.<metric>`` (see :mod:`bench.robustness`); table
+        columns ``robust.<attack>@<eps>.<metric>``. Empty when no attack was requested.
+    robust_reasons : dict of str to str
+        Attack -> why its robust scores are NaN (a classifier that is not differentiable, an attack
+        that does not fit the task); the table's ``robust_reason`` column joins them.
+    attacks : dict of str to str
+        Attack -> hash of the settings that produced its scores (what a resumed run checks).
     """
 
     study: str
@@ -81,6 +89,9 @@ class ResultRow:
     times: dict[str, float] = field(default_factory=dict)
     method_stats: dict[str, float] = field(default_factory=dict)
     confusion: list[list[int]] = field(default_factory=list)
+    robust: dict[str, float] = field(default_factory=dict)
+    robust_reasons: dict[str, str] = field(default_factory=dict)
+    attacks: dict[str, str] = field(default_factory=dict)
 
     def flat(self) -> dict[str, Any]:
         """One table row: ids, counts, every metric and time as its own column."""
@@ -89,18 +100,23 @@ class ResultRow:
         out.update(out.pop("times"))
         out.update({f"method.{k}": v for k, v in out.pop("method_stats").items()})
         out.pop("confusion")
+        out.pop("attacks")
+        out["robust_reason"] = "; ".join(dict.fromkeys(out.pop("robust_reasons").values()))
+        out.update({f"robust.{k}": v for k, v in out.pop("robust").items()})
         return out
 
     def to_json(self) -> str:
         # NaN is not JSON; store it as null and restore it on load.
         data = asdict(self)
-        data["metrics"] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in self.metrics.items()}
+        for name in ("metrics", "robust"):
+            data[name] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data[name].items()}
         return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> ResultRow:
         data = json.loads(text)
-        data["metrics"] = {k: (math.nan if v is None else v) for k, v in data["metrics"].items()}
+        for name in ("metrics", "robust"):  # records written before attacks existed have no "robust"
+            data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}
         return cls(**data)
 
 

@@ -5,8 +5,9 @@ classifier). A cell is a pure function of the study config and its key (:func:`c
 it reads the prepared data through the on-disk cache, derives its own seeds, fits the method on
 the training fold only, asks it for the policy's number of windows, converts them into the
 classifier's representation, trains the classifier on real + synthetic training windows and
-scores the real test fold. That is what lets :func:`run_study` hand cells to a process pool
-(``--jobs N``), skip those already recorded (resume) and log everything from the main process.
+scores the real test fold, clean and under the study's attacks. That is what lets
+:func:`run_study` hand cells to a process pool (``--jobs N``), skip those already recorded
+(resume) and log everything from the main process.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from bench.errors import BenchError, IncompatibleError
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
 from bench.protocols import Fold, SplitGroups
-from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
+from bench.registry import ATTACKS, CLASSIFIERS, METHODS, PROTOCOLS
 from bench.results import CellStore, ResultRow, results_table, write_table
+from bench.robustness import covers, eps_label, restrict, robustness
 from bench.seeding import derive, torch_threads
 from bench.study import StudyConfig
 from datasets.cache import CODE_VERSION
@@ -192,7 +194,8 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
                 on_classifier: Callable[[Any], None] | None = None) -> ResultRow:
     """Fit, sample, convert, train and score on explicit windows, exactly as a cell does; errors propagate.
 
-    This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold.
+    This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold
+    (clean scores only: the study's attacks are not run).
 
     Parameters
     ----------
@@ -216,7 +219,7 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     reps = _representations(config, cell, ctx, row)
     if reps is not None:
         with torch_threads(config.torch_threads):
-            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier)
+            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, attack=False)
     if row.status == "n/a":
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
     return row
@@ -272,7 +275,7 @@ def _fold(cell: Cell, ctx: DataContext) -> Split:
 
 
 def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, row: ResultRow, method_rep: str,
-                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None) -> None:
+                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None, attack: bool = True) -> None:
     y, info = ctx.labels(cell.task)
     y_train, y_test = y[split.train], y[split.test]
 
@@ -301,7 +304,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         classifier.fit(x_train, y_train, rng=clf_rng)
     train_s = time.perf_counter() - tic
     tic = time.perf_counter()
-    proba = classifier.predict_proba(ctx.views.real(clf_rep, split.test))
+    x_test = ctx.views.real(clf_rep, split.test)
+    proba = classifier.predict_proba(x_test)
     predict_s = time.perf_counter() - tic
 
     minority = minority_class(y[split.train])
@@ -310,6 +314,27 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
+    if attack and config.attacks:
+        tic = time.perf_counter()
+        _attack(config, cell, split, ctx, classifier, clf_rep, x_test, y_test, proba, row)
+        row.times["attack_s"] = time.perf_counter() - tic
+
+
+def _attack(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, classifier: Any, clf_rep: str,
+            x_test: np.ndarray, y_test: np.ndarray, proba: np.ndarray, row: ResultRow) -> None:
+    """The study's attacks on the trained classifier over the real test fold, into ``row``.
+
+    The unit of eps comes from the real training windows of the split only (no synthetic, no test
+    windows); every attack run draws its randomness from a seed derived from the cell and the run.
+    """
+    attacks = {name: ATTACKS.get(name)(config.attack_config(name), device=config.device) for name in config.attacks}
+    x_real = ctx.views.real(clf_rep, split.train) if classifier.differentiable else x_test[:0]
+
+    def rng_for(attack: str, eps: float | None) -> np.random.Generator:
+        return derive(cell.seed, *split.where, cell.method, cell.classifier, "attack", attack, eps)
+
+    row.robust, row.robust_reasons = robustness(classifier, x_real, x_test, y_test, proba, attacks, config.eps, rng_for)
+    row.attacks = config.attack_keys()
 
 
 _SYNTHETIC: dict[str, tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]] = {}
@@ -437,12 +462,14 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
     keyed = [(c, (cell_key(g, c), g)) for c, g in zip(cells, groups)]
 
     rows: dict[str, ResultRow] = {}
+    attack_keys = config.attack_keys()
     todo = []
     for cell, keys in keyed:
         stored = None if config.force else store.load(keys[0])
-        if stored is None:
+        if stored is None or not covers(stored, attack_keys, config.eps):  # e.g. attacks added to a clean study
             todo.append((cell, keys))
             continue
+        stored = restrict(stored, attack_keys, config.eps)
         rows[keys[0]] = stored
         if keys[0] not in logged:  # recorded on disk but not in this tracking store: log it now
             _log_cell(tracker, config, cell, stored, parents, contexts, replace=())
@@ -489,14 +516,20 @@ def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, par
         parents,
     )
     metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test,
-               **{f"method.{k}": v for k, v in row.method_stats.items()}}
+               **{f"method.{k}": v for k, v in row.method_stats.items()},
+               **{tracker.metric_name(f"robust.{k}"): v for k, v in row.robust.items()}}
     tags = {"bench.cell": row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
-            "bench.seed": str(cell.seed), "bench.fold": cell.fold_name}
+            "bench.seed": str(cell.seed), "bench.fold": cell.fold_name,
+            **({"bench.robust_reason": "; ".join(dict.fromkeys(row.robust_reasons.values()))[:5000]}
+               if row.robust_reasons else {})}
+    attack_params = {"eps": ",".join(map(eps_label, config.eps))} if row.attacks else {}
+    attack_params.update(flatten({"attack": {a: to_dict(config.attack_config(a)) for a in row.attacks}}))
     artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}
     if row.confusion:
         artifacts["confusion_matrix.json"] = {"labels": list(range(len(row.confusion))), "rows_true_cols_pred": row.confusion}
-    tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}", {**params, "seed": cell.seed, "fold": cell.fold_name},
-                     metrics, tags, artifacts, replace=replace)
+    tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}",
+                     {**params, "seed": cell.seed, "fold": cell.fold_name, **attack_params}, metrics, tags, artifacts,
+                     replace=replace)
 
 
 def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, table: pd.DataFrame,
@@ -508,6 +541,6 @@ def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, ta
         if run_id is None:  # every cell failed: nothing was logged
             continue
         notes = "\n".join(contexts[s["dataset"]].prepared.notes)
-        tracker.finish_parent(run_id, {c: s[c] for c in metric_cols},
+        tracker.finish_parent(run_id, {tracker.metric_name(c): s[c] for c in metric_cols},
                               {"bench.status": s["status"], "bench.reason": s["reason"][:5000]},
                               {"data_notes.txt": notes} if notes else {})

@@ -10,19 +10,24 @@ fail at once, with the field, the rule and the fix. Component settings live unde
     method: {smote: {k_neighbors: 3}}        # --set method.smote.k_neighbors=3
     classifier: {esc-cnn: {epochs: 20}}      # --set classifier.esc-cnn.epochs=20
     dataset: {synthetic: {n_subjects: 4}}    # --set dataset.synthetic.n_subjects=4
+    attacks: [fgsm, pgd]                     # --attacks fgsm,pgd
+    eps: [0.01, 0.05, 0.1]                   # --eps 0.01,0.05,0.1
+    attack: {pgd: {steps: 20}}               # --set attack.pgd.steps=20
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from bench.config import PROFILES, ComponentConfig, apply_sets, from_dict, load_yaml, to_dict
+from bench.config import PROFILES, ComponentConfig, apply_sets, config_hash, from_dict, load_yaml, to_dict
 from bench.errors import ConfigError
 from bench.policy import Policy
-from bench.registry import CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
+from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
+from bench.robustness import eps_label
 from datasets.features import FeatureConfig
 from datasets.labels import COMPARISONS, TASKS
 from datasets.segment import SegmentConfig
@@ -71,7 +76,14 @@ class StudyConfig:
         others run the default recipe. Each result row records the recipe it used.
     segment, features, labels
         Windows, DE features and the rating threshold, shared by every dataset.
-    method, classifier, dataset : dict of name -> dict
+    attacks : tuple of str
+        Attacks run on every trained torch classifier over its real test fold (``none`` or nothing:
+        clean scores only, which are always reported). See :mod:`bench.attacks`.
+    eps : tuple of float
+        Attack budgets in units of the real training windows' per-feature standard deviation
+        (reported in the data's own units too); 0.01 with ``pgd``'s defaults is the ESC-GAN
+        reference code's PGD.
+    method, classifier, dataset, attack : dict of name -> dict
         Config overrides per component, applied on top of the profile.
     data_dir : str or None
         Folder holding the licensed datasets (default ``$BENCH_DATA_DIR``).
@@ -109,6 +121,9 @@ class StudyConfig:
     method: dict[str, dict[str, Any]] = field(default_factory=dict)
     classifier: dict[str, dict[str, Any]] = field(default_factory=dict)
     dataset: dict[str, dict[str, Any]] = field(default_factory=dict)
+    attacks: tuple[str, ...] = ()
+    eps: tuple[float, ...] = (0.01, 0.05, 0.1)
+    attack: dict[str, dict[str, Any]] = field(default_factory=dict)
     data_dir: str | None = None
     experiment: str = "bench"
     tracking_uri: str | None = None
@@ -140,6 +155,7 @@ class StudyConfig:
         if self.jobs < 1 or self.threads < 0:
             raise ConfigError(f"jobs must be >= 1 and threads >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
         Policy.parse(self.policy)
+        self._check_attacks()
         # Build every component config that is used or overridden, so unknown names, unknown keys
         # and bad values fail now (an override of a component not in the grid is still checked).
         for name in set(self.methods) | set(self.method):
@@ -148,6 +164,25 @@ class StudyConfig:
             self.classifier_config(name)
         for name in set(self.datasets) | set(self.dataset):
             self.reader_config(name)
+        for name in set(self.attacks) | set(self.attack):
+            self.attack_config(name)
+
+    def _check_attacks(self) -> None:
+        for name in self.attacks:
+            ATTACKS.get(name)
+        if len(set(self.attacks)) != len(self.attacks):
+            raise ConfigError(f"attacks lists a name twice: {list(self.attacks)}")
+        # "none" is the clean evaluation, which is always scored.
+        object.__setattr__(self, "attacks", tuple(a for a in self.attacks if a != "none"))
+        for e in self.eps:
+            if not (e >= 0 and math.isfinite(e)):
+                raise ConfigError(f"eps: every budget must be a finite number >= 0 (in training standard deviations), "
+                                  f"got {e!r}; e.g. --eps 0.01,0.05,0.1")
+        labels = [eps_label(e) for e in self.eps]
+        if len(set(labels)) != len(labels):
+            raise ConfigError(f"eps lists a budget twice (as written in column names): {labels}")
+        if self.attacks and not self.eps:
+            raise ConfigError("eps must name at least one budget when attacks are requested, e.g. --eps 0.01,0.05,0.1")
 
     def recipe_of(self, method: str) -> str:
         """The recipe a method's cells use: ``paper`` only when asked for and the method has one."""
@@ -160,6 +195,15 @@ class StudyConfig:
     def classifier_config(self, name: str) -> ComponentConfig:
         """The resolved config of classifier ``name``."""
         return CLASSIFIERS.get(name).Config.for_profile(self.profile, self.classifier.get(name), where=f"classifier.{name}")
+
+    def attack_config(self, name: str) -> ComponentConfig:
+        """The resolved config of attack ``name``: its profile plus the ``attack`` overrides."""
+        return ATTACKS.get(name).Config.for_profile(self.profile, self.attack.get(name), where=f"attack.{name}")
+
+    def attack_keys(self) -> dict[str, str]:
+        """Requested attack -> hash of its resolved settings (identifies its stored robust scores)."""
+        return {name: config_hash({"attack": name, "config": to_dict(self.attack_config(name))})
+                for name in self.attacks}
 
     def reader_config(self, name: str) -> Any:
         """The reader config of dataset ``name`` with the ``dataset`` overrides."""

@@ -8,7 +8,10 @@ Layout of a study in MLflow (one experiment per study):
   leaderboard. Tags: ``bench.group`` (group key), ``bench.status``, ``bench.leaky``.
 - a **nested run** per cell (fold x seed), named ``fold-0/seed-0``, with the flattened cell config
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
-  ``confusion_matrix.json`` and ``config.yaml``.
+  ``confusion_matrix.json`` and ``config.yaml``. Scores under attack are the table's
+  ``robust.<attack>@<eps>.<metric>`` columns, named ``robust.<attack>.eps_<eps>.<metric>`` in MLflow
+  (which does not allow ``@``; :meth:`Tracker.metric_name`), with the attack settings as
+  ``attack.<name>.<field>`` params, ``eps`` and the ``bench.robust_reason`` tag.
 
 ``bench report`` (and the end of ``bench run``) logs the report folder as the artifacts of one run per
 experiment named ``report`` (tag ``bench.kind=report``, reused by later reports); :func:`read_results`
@@ -110,6 +113,14 @@ class Tracker:
             token = page.token
             if not token:
                 return runs
+
+    @staticmethod
+    def metric_name(column: str) -> str:
+        """The MLflow name of a results-table column: ``robust.pgd@0.01.accuracy`` -> ``robust.pgd.eps_0.01.accuracy``.
+
+        MLflow names may hold letters, digits, ``_ - . / :`` and spaces (``:`` not on Windows), not ``@``.
+        """
+        return column.replace("@", ".eps_")
 
     def logged_cells(self) -> dict[str, list[str]]:
         """``bench.cell`` tag -> run ids of the finished nested runs already in the experiment."""

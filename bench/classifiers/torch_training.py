@@ -95,6 +95,31 @@ class TorchConfig(ComponentConfig):
 _CHUNK = 1024
 
 
+def moments(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and (population) standard deviation of ``X`` over ``axes``, constant features included.
+
+    Parameters
+    ----------
+    X : ndarray, shape (n, *window shape)
+    axes : tuple of int
+        Must include 0; computed in float64, a chunk of windows at a time.
+
+    Returns
+    -------
+    mean, std : ndarray of float64, shape of ``X`` with ``axes`` reduced to 1 (broadcastable)
+    """
+    chunks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]  # float64 temporaries stay small
+    count = int(np.prod([X.shape[a] for a in axes]))
+    mean = sum(c.sum(axis=axes, keepdims=True, dtype=np.float64) for c in chunks) / count
+    std = np.sqrt(sum(np.square(c - mean).sum(axis=axes, keepdims=True) for c in chunks) / count)
+    return mean, std
+
+
+def varies(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """Whether each feature varies: a standard deviation above float32 resolution of its mean."""
+    return std > np.finfo(np.float32).eps * np.abs(mean)
+
+
 def standardisation(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
     """Mean and standard deviation of ``X`` over ``axes`` (which include the sample axis 0).
 
@@ -105,17 +130,14 @@ def standardisation(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, n
     ----------
     X : ndarray, shape (n, *window shape)
     axes : tuple of int
-        Must include 0; computed in float64, a chunk of windows at a time.
+        Must include 0; see :func:`moments`.
 
     Returns
     -------
     mean, std : ndarray of float32, shape of ``X`` with ``axes`` reduced to 1 (broadcastable)
     """
-    chunks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]  # float64 temporaries stay small
-    count = int(np.prod([X.shape[a] for a in axes]))
-    mean = sum(c.sum(axis=axes, keepdims=True, dtype=np.float64) for c in chunks) / count
-    std = np.sqrt(sum(np.square(c - mean).sum(axis=axes, keepdims=True) for c in chunks) / count)
-    std = np.where(std > np.finfo(np.float32).eps * np.abs(mean), std, 1.0)
+    mean, std = moments(X, axes)
+    std = np.where(varies(mean, std), std, 1.0)
     return mean.astype(np.float32), std.astype(np.float32)
 
 
