@@ -65,6 +65,9 @@ def _parser() -> argparse.ArgumentParser:
                            "(default: none, clean scores only)")
     grid.add_argument("--eps", type=_floats,
                       help="attack budgets in training standard deviations per feature (default: 0.01,0.05,0.1)")
+    grid.add_argument("--quality", action=argparse.BooleanOptionalAction,
+                      help="measure how real each method's synthetic windows look: spectra, MMD, Frechet distance, "
+                           "train-on-synthetic-test-on-real, memorisation (default: on)")
     settings = run.add_argument_group("settings")
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -200,7 +203,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "recipe", "attacks", "eps", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
+                  "recipe", "attacks", "eps", "quality", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
                   "device", "force")
 
 

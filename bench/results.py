@@ -65,6 +65,9 @@ class ResultRow:
         that does not fit the task); the table's ``robust_reason`` column joins them.
     attacks : dict of str to str
         Attack -> hash of the settings that produced its scores (what a resumed run checks).
+    quality : dict of str to float
+        Generation quality of the method's synthetic windows (:mod:`bench.fold_quality`); table
+        columns ``quality.<metric>``. Empty for ``none``, the ``paper`` recipe, or ``quality`` off.
     """
 
     study: str
@@ -92,6 +95,7 @@ class ResultRow:
     robust: dict[str, float] = field(default_factory=dict)
     robust_reasons: dict[str, str] = field(default_factory=dict)
     attacks: dict[str, str] = field(default_factory=dict)
+    quality: dict[str, float] = field(default_factory=dict)
 
     def flat(self) -> dict[str, Any]:
         """One table row: ids, counts, every metric and time as its own column."""
@@ -103,19 +107,20 @@ class ResultRow:
         out.pop("attacks")
         out["robust_reason"] = "; ".join(dict.fromkeys(out.pop("robust_reasons").values()))
         out.update({f"robust.{k}": v for k, v in out.pop("robust").items()})
+        out.update({f"quality.{k}": v for k, v in out.pop("quality").items()})
         return out
 
     def to_json(self) -> str:
         # NaN is not JSON; store it as null and restore it on load.
         data = asdict(self)
-        for name in ("metrics", "robust"):
+        for name in ("metrics", "robust", "quality"):
             data[name] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data[name].items()}
         return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> ResultRow:
         data = json.loads(text)
-        for name in ("metrics", "robust"):  # records written before attacks existed have no "robust"
+        for name in ("metrics", "robust", "quality"):  # records written before attacks existed have no "robust"
             data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}
         return cls(**data)
 

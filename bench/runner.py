@@ -19,7 +19,7 @@ import time
 import traceback
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ import pandas as pd
 from bench.components import DataInfo
 from bench.config import config_hash, flatten, to_dict, to_yaml
 from bench.errors import BenchError, IncompatibleError
+from bench.fold_quality import class_profiles, classifier_metrics, sample_metrics
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
 from bench.protocols import Fold, SplitGroups
@@ -43,6 +44,7 @@ from datasets.paths import cache_dir
 from datasets.pipeline import Prepared, prepare
 from datasets.views import Views
 from reports.leaderboard import GROUP, summarize
+from reports.spectra import quality_path, write_quality
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +197,7 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     """Fit, sample, convert, train and score on explicit windows, exactly as a cell does; errors propagate.
 
     This is how :mod:`bench.tuning` scores a trial on an inner validation split of a training fold
-    (clean scores only: the study's attacks are not run).
+    (clean scores only: neither the study's attacks nor generation quality are run).
 
     Parameters
     ----------
@@ -219,7 +221,7 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     reps = _representations(config, cell, ctx, row)
     if reps is not None:
         with torch_threads(config.torch_threads):
-            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, attack=False)
+            _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, clean_only=True)
     if row.status == "n/a":
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
     return row
@@ -275,8 +277,9 @@ def _fold(cell: Cell, ctx: DataContext) -> Split:
 
 
 def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, row: ResultRow, method_rep: str,
-                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None, attack: bool = True) -> None:
+                   clf_rep: str, on_classifier: Callable[[Any], None] | None = None, clean_only: bool = False) -> None:
     y, info = ctx.labels(cell.task)
+    quality = config.quality and not clean_only and row.recipe == "default"
     y_train, y_test = y[split.train], y[split.test]
 
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
@@ -296,9 +299,12 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         method.train_paper(classifier, x_train, y_train, rng=clf_rng)
         row.method_stats = dict(method.stats_)
     else:
-        x_syn, y_syn, fit_s, sample_s, row.method_stats = _synthetic(config, cell, split, ctx, method, method_rep)
+        made = _synthetic(config, cell, split, ctx, method, method_rep, quality=quality)
+        x_syn, y_syn, fit_s, sample_s, row.method_stats = made.x, made.y, made.fit_s, made.sample_s, dict(made.stats)
+        row.quality = dict(made.quality)
         if len(y_syn):
-            x_train = np.concatenate([x_train, ctx.views.convert(x_syn, method_rep, clf_rep)])
+            x_syn = ctx.views.convert(x_syn, method_rep, clf_rep)
+            x_train = np.concatenate([x_train, x_syn])
             y_train = np.concatenate([y_train, y_syn])
         tic = time.perf_counter()
         classifier.fit(x_train, y_train, rng=clf_rng)
@@ -314,7 +320,18 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
-    if attack and config.attacks:
+    if quality and not method.augments:
+        _keep_reference(config, cell, split, classifier)
+    elif quality and made.quality_x is not None:
+        tic = time.perf_counter()
+        reference = _reference(config, cell, split, ctx, clf_rep)
+        row.quality.update(classifier_metrics(
+            reference, lambda: CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
+                                                                device=config.device),
+            ctx.views.convert(made.quality_x, method_rep, clf_rep), made.quality_y, x_train[: len(split.train)],
+            x_test, y_test, info.n_classes, derive(cell.seed, *split.where, cell.method, cell.classifier, "tstr")))
+        row.times["quality_s"] = made.quality_s + time.perf_counter() - tic
+    if not clean_only and config.attacks:
         tic = time.perf_counter()
         _attack(config, cell, split, ctx, classifier, clf_rep, x_test, y_test, proba, row)
         row.times["attack_s"] = time.perf_counter() - tic
@@ -337,25 +354,58 @@ def _attack(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, cla
     row.attacks = config.attack_keys()
 
 
-_SYNTHETIC: dict[str, tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]] = {}
+QUALITY_PER_CLASS = 500
+"""Synthetic windows per class drawn for the quality metrics (fewer when the training fold has fewer)."""
+
+
+@dataclass
+class _Synthetic:
+    """One method fit's synthetic windows, what producing them cost and, with ``quality``, a quality draw.
+
+    ``quality_x`` (in the method's representation) and ``quality_y`` are a separate draw of
+    ``min(n_c, QUALITY_PER_CLASS)`` windows of every class ``c`` with ``n_c`` training windows:
+    the policy's windows may cover only the minority class, but train-on-synthetic needs every
+    class and the distances compare like class proportions. None when not measured (no quality,
+    the ``none`` method, or a method that could not draw them; a warning says why).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    fit_s: float
+    sample_s: float
+    stats: dict[str, float]
+    quality: dict[str, float] = field(default_factory=dict)
+    quality_x: np.ndarray | None = None
+    quality_y: np.ndarray | None = None
+    quality_s: float = 0.0
+
+
+_SYNTHETIC: dict[str, _Synthetic] = {}
 _SYNTHETIC_KEEP = 4
 
 
-def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any,
-               method_rep: str) -> tuple[np.ndarray, np.ndarray, float, float, dict[str, float]]:
+def _split_key(config: StudyConfig, split: Split, *names: str) -> str:
+    """Key of a fit on ``split`` by the named components under ``config`` (memo keys)."""
+    train_hash = hashlib.sha1(np.ascontiguousarray(split.train).tobytes()).hexdigest()
+    return config_hash([config.computed(), split.where, train_hash, *names])
+
+
+def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str,
+               quality: bool) -> _Synthetic:
     """Fit the method on the split's training windows and draw the policy's synthetic windows.
 
     The result depends on the split and the method, not the classifier (its seeds are derived
     without it), so the cells of one fold that differ only in the classifier share it: the last
-    few are kept in memory, with the seconds the original fit and sample took.
+    few are kept in memory, with the seconds the original fit and sample took. With ``quality``
+    an augmenting method also draws a quality set, whose classifier-free quality is measured
+    once, and whose class profiles are written to ``<out>/quality/`` (:mod:`reports.spectra`).
 
     Returns
     -------
-    x_syn, y_syn, fit_s, sample_s, method_stats
+    _Synthetic
+        Shared with other cells: read, never modify. ``x`` is in ``method_rep``.
     """
-    train_hash = hashlib.sha1(np.ascontiguousarray(split.train).tobytes()).hexdigest()
-    key = config_hash([config.computed(), split.where, train_hash, cell.method,
-                       f"{type(method).__module__}.{type(method).__qualname__}", method_rep])
+    key = _split_key(config, split, cell.method, f"{type(method).__module__}.{type(method).__qualname__}", method_rep)
     if key not in _SYNTHETIC:
         y, info = ctx.labels(cell.task)
         fit_s = _fit_method(cell, split, ctx, method, method_rep)
@@ -363,11 +413,75 @@ def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, 
         tic = time.perf_counter()
         x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *split.where, cell.method, "sample"))
         sample_s = time.perf_counter() - tic
+        made = _Synthetic(x_syn, y_syn, fit_s, sample_s, dict(method.stats_))
+        if quality and method.augments:
+            tic = time.perf_counter()
+            _sample_quality(config, cell, split, ctx, method, method_rep, made)
+            made.quality_s = time.perf_counter() - tic
         while len(_SYNTHETIC) >= _SYNTHETIC_KEEP:
             _SYNTHETIC.pop(next(iter(_SYNTHETIC)))
-        _SYNTHETIC[key] = (x_syn, y_syn, fit_s, sample_s, dict(method.stats_))
-    x_syn, y_syn, fit_s, sample_s, stats = _SYNTHETIC[key]
-    return x_syn, y_syn, fit_s, sample_s, dict(stats)
+        _SYNTHETIC[key] = made
+    return _SYNTHETIC[key]
+
+
+def _sample_quality(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str,
+                    made: _Synthetic) -> None:
+    """Draw the quality set of a fitted method, measure it without a classifier and write its class profiles.
+
+    Fills ``made.quality_x``, ``made.quality_y`` and ``made.quality``. A method that cannot draw
+    the set (ESC-GAN's filter may reject every edit) leaves them empty, with a warning: the cell's
+    own synthetic windows were drawn, so its scores stand.
+    """
+    y, info = ctx.labels(cell.task)
+    y_train = y[split.train]
+    counts = np.bincount(y_train, minlength=info.n_classes)
+    rng = derive(cell.seed, *split.where, cell.method, "quality")
+    try:
+        x_q, y_q = method.sample({c: int(min(n, QUALITY_PER_CLASS)) for c, n in enumerate(counts)}, rng=rng)
+    except BenchError as e:
+        log.warning("%s on %s: no quality set (%s); its quality columns stay empty", cell.method, split.where[-1], e)
+        return
+    if not len(y_q):  # a method that adds nothing, whatever it is asked for
+        return
+    made.quality_x, made.quality_y = x_q, y_q
+    x_train = ctx.views.real(method_rep, split.train)
+    scores = sample_metrics(x_q, y_q, x_train, y_train, ctx.views.real(method_rep, split.test), method_rep,
+                            info.n_classes, info.sfreq, rng)
+    de_grids = None
+    if method_rep in ("raw", "de"):  # same conversion for real and synthetic windows, so they compare
+        try:
+            de_grids = (ctx.views.convert(x_train, method_rep, "de-grid"), ctx.views.convert(x_q, method_rep, "de-grid"))
+        except IncompatibleError:
+            pass
+    profiles = class_profiles(x_q, y_q, x_train, y_train, method_rep, info.class_names, info.band_names,
+                              info.sfreq, de_grids)
+    write_quality(quality_path(config.out, cell.dataset, cell.task, cell.protocol, cell.method, cell.seed,
+                               split.where[-1], method_rep), **profiles)
+    made.quality = scores
+
+
+_REFERENCES: dict[str, Any] = {}
+_REFERENCES_KEEP = 16
+
+
+def _keep_reference(config: StudyConfig, cell: Cell, split: Split, classifier: Any) -> None:
+    """Remember a classifier trained on the real training windows only (a ``none`` cell's) for the fold's quality."""
+    while len(_REFERENCES) >= _REFERENCES_KEEP:
+        _REFERENCES.pop(next(iter(_REFERENCES)))
+    _REFERENCES[_split_key(config, split, cell.classifier)] = classifier
+
+
+def _reference(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, clf_rep: str) -> Any:
+    """The fold's no-augmentation classifier of the cell's kind: the ``none`` cell's, or trained alike (same seed)."""
+    key = _split_key(config, split, cell.classifier)
+    if key not in _REFERENCES:
+        y, info = ctx.labels(cell.task)
+        classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
+                                                      device=config.device)
+        clf_rng = derive(cell.seed, *split.where, cell.classifier, "fit")
+        _keep_reference(config, cell, split, classifier.fit(ctx.views.real(clf_rep, split.train), y[split.train],
+                                                            rng=clf_rng))
+    return _REFERENCES[key]
 
 
 def _fit_method(cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str) -> float:
@@ -491,7 +605,7 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
         bar.close()
 
     table = results_table([rows[keys[0]] for _, keys in keyed])
-    summary = summarize(table)
+    summary = summarize(table, extra=[c for c in table.columns if c.startswith(("robust.", "quality."))])
     _finish_parents(tracker, config, summary, table, parents, contexts)
     paths = write_table(table, config.out)
     Path(config.out, "study.yaml").write_text(to_yaml(config))
@@ -517,6 +631,7 @@ def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, par
     )
     metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic, "n_test": row.n_test,
                **{f"method.{k}": v for k, v in row.method_stats.items()},
+               **{f"quality.{k}": v for k, v in row.quality.items()},
                **{tracker.metric_name(f"robust.{k}"): v for k, v in row.robust.items()}}
     tags = {"bench.cell": row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
             "bench.seed": str(cell.seed), "bench.fold": cell.fold_name,

@@ -83,6 +83,10 @@ class StudyConfig:
         Attack budgets in units of the real training windows' per-feature standard deviation
         (reported in the data's own units too); 0.01 with ``pgd``'s defaults is the ESC-GAN
         reference code's PGD.
+    quality : bool
+        Measure the generation quality of every augmenting method's synthetic windows
+        (:mod:`bench.fold_quality`): results columns ``quality.<metric>`` and the spectra and DE
+        grids under ``<out>/quality/`` that the report plots.
     method, classifier, dataset, attack : dict of name -> dict
         Config overrides per component, applied on top of the profile.
     data_dir : str or None
@@ -124,6 +128,7 @@ class StudyConfig:
     attacks: tuple[str, ...] = ()
     eps: tuple[float, ...] = (0.01, 0.05, 0.1)
     attack: dict[str, dict[str, Any]] = field(default_factory=dict)
+    quality: bool = True
     data_dir: str | None = None
     experiment: str = "bench"
     tracking_uri: str | None = None

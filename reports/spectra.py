@@ -1,8 +1,8 @@
 """Real-vs-synthetic spectra and DE grids written by a run: the file format, its writer and its reader.
 
-A run writes one file per (method, fold, seed)::
+A run writes one file per (method, fold, seed) fit, named with its representation when given::
 
-    <out>/quality/<dataset>/<task>/<protocol>/<method>/seed-<seed>_<fold>.npz
+    <out>/quality/<dataset>/<task>/<protocol>/<method>/seed-<seed>_<fold>[_<representation>].npz
 
 holding ``class_names (C,)``, ``freqs (F,)``, ``psd_real (C, F)``, ``psd_synthetic (C, F)`` (mean
 power per class, averaged over channels, µV²/Hz), ``band_names (B,)``, ``de_real (C, B, 9, 9)`` and
@@ -13,6 +13,8 @@ each method's files over folds and seeds.
 
 from __future__ import annotations
 
+import os
+import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +53,15 @@ class QualityMaps:
     de_synthetic: np.ndarray | None = None
 
 
-def quality_path(out: str | Path, dataset: str, task: str, protocol: str, method: str, seed: int, fold: str) -> Path:
-    """Where a run keeps the spectra and grids of one (method, fold, seed)."""
-    return Path(out) / "quality" / dataset / task / protocol / method / f"seed-{seed}_{fold}.npz"
+def quality_path(out: str | Path, dataset: str, task: str, protocol: str, method: str, seed: int, fold: str,
+                 representation: str = "") -> Path:
+    """Where a run keeps the spectra and grids of one (method, fold, seed) fit in ``representation``.
+
+    A method that works in its classifier's representation (SMOTE, noise) is fitted once per
+    representation, so the file name carries it: ``seed-0_fold-1_raw.npz``.
+    """
+    suffix = f"_{representation}" if representation else ""
+    return Path(out) / "quality" / dataset / task / protocol / method / f"seed-{seed}_{fold}{suffix}.npz"
 
 
 def write_quality(path: str | Path, class_names: list[str], freqs: np.ndarray | None = None,
@@ -70,7 +78,10 @@ def write_quality(path: str | Path, class_names: list[str], freqs: np.ndarray | 
                       de_synthetic=np.asarray(de_synthetic, dtype=np.float64))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(path, **arrays)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".npz", dir=path.parent)  # atomic: no half-written file
+    with os.fdopen(fd, "wb") as f:
+        np.savez(f, **arrays)
+    os.replace(tmp, path)
     return path
 
 

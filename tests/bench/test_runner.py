@@ -198,3 +198,42 @@ def test_a_method_that_joins_windows_is_na_when_windows_overlap(tmp_path):
         result = run_study(study(tmp_path, "segment.stride_s=0.5", methods=["spy"], classifiers=["spy"]))
     assert set(result.table["status"]) == {"n/a"}
     assert result.table["reason"].str.contains("windows must not overlap").all()
+
+
+def test_quality_columns_profiles_and_mlflow_metrics_for_augmenting_methods(tmp_path):
+    from bench.tracking import read_results
+    from reports.spectra import load_quality
+
+    config = study(tmp_path, "classifier.esc-cnn.epochs=2", methods=["none", "noise"], classifiers=["svm", "esc-cnn"])
+    table = run_study(config).table
+    noise, none = table[table["method"] == "noise"], table[table["method"] == "none"]
+    for metric in ("psd_distance", "mmd", "frechet", "tstr_balanced_accuracy", "memorisation_ratio"):
+        assert f"quality.{metric}" in table and none[f"quality.{metric}"].isna().all()
+    assert noise["quality.mmd"].notna().all() and noise["quality.memorisation_ratio"].gt(0).all()
+    assert noise["quality.tstr_balanced_accuracy"].between(0, 1).all()
+    assert noise.loc[noise["classifier"] == "svm", "quality.psd_distance"].isna().all()  # the svm's noise is DE
+    assert noise.loc[noise["classifier"] == "svm", "quality.frechet"].isna().all()  # no penultimate layer
+    assert (noise.loc[noise["classifier"] == "esc-cnn", "quality.frechet"] >= 0).all()
+    maps = load_quality(config.out)
+    assert [m.method for m in maps] == ["noise"] and maps[0].n_files == 2 * 2  # two folds x two representations
+    logged, _ = read_results(config.resolved_tracking_uri, config.experiment)
+    assert np.allclose(np.sort(logged["quality.mmd"].dropna()), np.sort(noise["quality.mmd"]))
+    assert not study(tmp_path, quality=False).quality
+
+
+def test_quality_metrics_train_their_classifiers_on_training_and_synthetic_windows_only(tmp_path):
+    """The fold's reference classifier (Frechet features) and the train-on-synthetic classifier
+    never see a test window: every dataset window any classifier fit gets is a training window."""
+    SEEN.clear()
+    with CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["noise"], classifiers=["spy"])
+        result = run_study(config)
+        assert result.table["quality.tstr_balanced_accuracy"].notna().all()
+        ctx = context(config, "synthetic")
+        index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
+        folds = ctx.folds("valence", "trial-kfold", 0)
+        fits = seen("classifier.fit")
+        assert len(fits) == 3 * len(folds)  # per fold: the cell's, the reference, train-on-synthetic
+        for i, fold in enumerate(folds):
+            real = [{index[h] for h in hashes if h in index} for hashes in fits[3 * i : 3 * i + 3]]
+            assert real[0] == real[1] == set(fold.train) and not real[2]  # TSTR: synthetic windows only
