@@ -47,6 +47,7 @@ import numpy as np
 from bench.classifiers.torch_training import check_positive_ints, moments, varies
 from bench.config import ComponentConfig
 from bench.errors import BenchError, ConfigError
+from bench.lazy import lazy_attributes
 from bench.registry import ATTACKS
 from bench.seeding import child_seed, torch_rng
 
@@ -165,11 +166,7 @@ def _chart_class() -> type[nn.Module]:
     return UnitChart
 
 
-def __getattr__(name: str) -> Any:
-    # PEP 562: ``UnitChart`` is created on first access, so importing this module does not import torch.
-    if name == "UnitChart":
-        return _chart_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"UnitChart": _chart_class})
 
 
 class Attack:

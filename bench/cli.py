@@ -1,6 +1,6 @@
 """Command line: ``python -m bench run``, ``tune``, ``report`` and ``list``.
 
-``run`` with no arguments benchmarks every registered method with the two DE classifiers (svm,
+``run`` with no arguments benchmarks every method but the four baseline generators with the two DE classifiers (svm,
 esc-cnn) on the built-in synthetic dataset (valence, leakage-safe ``trial-kfold``, 5 folds, quick profile),
 logs to MLflow and prints the leaderboard. Options override the defaults; ``--config FILE`` reads
 a YAML file of the same settings and ``--set key=value`` overrides any single one.
@@ -47,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="sweep methods x classifiers x datasets x tasks x protocols x folds x seeds",
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     grid = run.add_argument_group("what to run (comma-separated lists)")
-    grid.add_argument("--methods", type=_names, help="augmentation methods, or 'all' (default: all)")
+    grid.add_argument("--methods", type=_names, help="augmentation methods, or 'all' (default: every method but the baseline generators cgan, wgan-gp, vae, ddpm)")
     grid.add_argument("--classifiers", type=_names, help="classifiers, or 'all' (default: svm,esc-cnn)")
     grid.add_argument("--datasets", type=_names, help="synthetic, deap, seed, amigos (default: synthetic)")
     grid.add_argument("--tasks", type=_names, help="valence, arousal, quadrant, emotion (default: valence)")

@@ -50,6 +50,10 @@ class LabelRule:
             raise ConfigError(f"labels.comparison must be one of {COMPARISONS}, got {self.comparison!r}")
 
 
+DEFAULT_METHODS = ("none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan")
+"""The methods of a plain ``bench run``: the classical ones and the two paper methods."""
+
+
 @dataclass(frozen=True)
 class StudyConfig:
     """Everything one ``bench run`` computes, and where it puts the results.
@@ -60,7 +64,9 @@ class StudyConfig:
         Registered names swept as a grid; ``("all",)`` for methods or classifiers means every
         registered one. Default classifiers are the two on DE features (``svm``, ``esc-cnn``),
         which keep the default run within minutes on a laptop CPU; ``eegnet`` trains on raw
-        windows and takes about three times as long as both together.
+        windows and takes about three times as long as both together. Default methods are
+        :data:`DEFAULT_METHODS`: every method but the four baseline generators, whose fits on
+        raw windows (the SVM's input) take minutes each; ``--methods all`` adds them.
     folds : int
         Folds of k-fold protocols (``loso`` makes one per subject).
     seeds : tuple of int
@@ -112,7 +118,7 @@ class StudyConfig:
     datasets: tuple[str, ...] = ("synthetic",)
     tasks: tuple[str, ...] = ("valence",)
     protocols: tuple[str, ...] = ("trial-kfold",)
-    methods: tuple[str, ...] = ("all",)
+    methods: tuple[str, ...] = DEFAULT_METHODS
     classifiers: tuple[str, ...] = ("svm", "esc-cnn")
     folds: int = 5
     seeds: tuple[int, ...] = (0,)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints
 from bench.errors import ConfigError
+from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS
 
 if TYPE_CHECKING:
@@ -115,12 +116,7 @@ def _graph_conv_class() -> type[nn.Module]:
     return ChebGraphConv
 
 
-def __getattr__(name: str) -> Any:
-    # PEP 562: ``ChebGraphConv`` (an nn.Module) is created on first access, so importing this module
-    # does not import torch; the name still resolves for pickle and ``from ... import ChebGraphConv``.
-    if name == "ChebGraphConv":
-        return _graph_conv_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"ChebGraphConv": _graph_conv_class})
 
 
 @CLASSIFIERS.register("dgcnn")

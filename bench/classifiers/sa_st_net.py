@@ -19,6 +19,7 @@ import numpy as np
 
 from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints
 from bench.errors import ConfigError
+from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS
 
 if TYPE_CHECKING:
@@ -114,12 +115,8 @@ def _attention_classes() -> dict[str, type[nn.Module]]:
     return classes
 
 
-def __getattr__(name: str) -> Any:
-    # PEP 562: the nn.Module classes are created on first access, so importing this module does
-    # not import torch; their names still resolve for pickle and ``from ... import SEBlock``.
-    if name in ("SummedInception", "SEBlock", "SpatialAttention"):
-        return _attention_classes()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {name: (lambda n=name: _attention_classes()[n])
+                                         for name in ("SummedInception", "SEBlock", "SpatialAttention")})
 
 
 def _drop_selu(dropout: float, suffix: str) -> list[tuple[str, nn.Module]]:

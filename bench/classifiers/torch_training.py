@@ -29,6 +29,7 @@ import numpy as np
 from bench.components import Classifier, DataInfo, check_labels
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
+from bench.lazy import lazy_attributes
 from bench.seeding import child_seed, torch_rng
 
 if TYPE_CHECKING:
@@ -166,12 +167,7 @@ def _standardize_class() -> type[nn.Module]:
     return Standardize
 
 
-def __getattr__(name: str) -> Any:
-    # PEP 562: ``Standardize`` (an nn.Module) is created on first access, so importing this module
-    # does not import torch; the name still resolves for pickle and ``from ... import Standardize``.
-    if name == "Standardize":
-        return _standardize_class()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {"Standardize": _standardize_class})
 
 
 def output_shape(module: nn.Module, input_shape: tuple[int, ...]) -> tuple[int, ...]:

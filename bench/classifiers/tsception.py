@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints
 from bench.errors import ConfigError
+from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS
 
 if TYPE_CHECKING:
@@ -178,12 +179,8 @@ def _module_classes() -> dict[str, type[nn.Module]]:
     return classes
 
 
-def __getattr__(name: str) -> Any:
-    # PEP 562: the nn.Module classes are created on first access, so importing this module does
-    # not import torch; their names still resolve for pickle and ``from ... import PowerLayer``.
-    if name in ("PowerLayer", "TSceptionNet"):
-        return _module_classes()[name]
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, {name: (lambda n=name: _module_classes()[n])
+                                         for name in ("PowerLayer", "TSceptionNet")})
 
 
 @CLASSIFIERS.register("tsception")
