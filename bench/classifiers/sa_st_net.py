@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints, check_width
 from bench.errors import ConfigError
 from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS
@@ -307,10 +307,7 @@ class SASTNetConfig(TorchConfig):
     def __post_init__(self) -> None:
         super().__post_init__()
         check_positive_ints(self, "fc_hidden")
-        if isinstance(self.width, bool) or not isinstance(self.width, (int, float)) or not (
-                math.isfinite(self.width) and self.width > 0):
-            raise ConfigError(f"{type(self).__qualname__}.width must be a finite number > 0, got {self.width!r}; "
-                              "use 1 for the paper's widths or a fraction such as 0.125 for a smaller network")
+        check_width(self)
 
     @classmethod
     def tiny(cls) -> SASTNetConfig:

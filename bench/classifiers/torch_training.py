@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -47,6 +48,14 @@ def check_positive_ints(config: Any, *fields: str) -> None:
                 f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
                 f"set a positive whole number (default {defaults[field]!r})"
             )
+
+
+def check_width(config: Any) -> None:
+    """Raise ConfigError unless ``config.width`` (a multiplier of the paper's channel counts) is a finite number > 0."""
+    width = config.width
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
+        raise ConfigError(f"{type(config).__qualname__}.width must be a finite number > 0, got {width!r}; "
+                          "use 1 for the paper's widths or a fraction such as 0.125 for a smaller network")
 
 
 @dataclass(frozen=True)
