@@ -108,7 +108,8 @@ def class_profiles(x_syn: np.ndarray, y_syn: np.ndarray, x_train: np.ndarray, y_
     Returns
     -------
     dict
-        The keyword arguments of :func:`reports.spectra.write_quality`: ``class_names`` (C,); with spectra ``freqs`` (F,), ``psd_real`` and ``psd_synthetic``
+        The keyword arguments of :func:`reports.spectra.write_quality`: ``class_names`` (C,);
+        with spectra ``freqs`` (F,), ``psd_real`` and ``psd_synthetic``
         (C, F), mean Welch power over windows and channels; with DE ``band_names`` (B,),
         ``de_real`` and ``de_synthetic`` (C, B, 9, 9). Rows of absent classes are NaN.
     """

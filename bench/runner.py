@@ -283,15 +283,13 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     y_train, y_test = y[split.train], y[split.test]
 
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
-    classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
-                                                  device=config.device)
+    classifier = _new_classifier(config, cell, info)
     if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
         row.status, row.reason = "n/a", reason
         return
     if on_classifier is not None:
         on_classifier(classifier)
-    # The classifier's seed does not depend on the method: every method is compared from the same initialisation.
-    clf_rng = derive(cell.seed, *split.where, cell.classifier, "fit")
+    clf_rng = _classifier_rng(cell, split)
     x_train = ctx.views.real(clf_rep, split.train)
     if row.recipe == "paper":
         fit_s, sample_s, y_syn = _fit_method(cell, split, ctx, method, method_rep), 0.0, y_train[:0]
@@ -326,8 +324,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         tic = time.perf_counter()
         reference = _reference(config, cell, split, ctx, clf_rep)
         row.quality.update(classifier_metrics(
-            reference, lambda: CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
-                                                                device=config.device),
+            reference, lambda: _new_classifier(config, cell, info),
             ctx.views.convert(made.quality_x, method_rep, clf_rep), made.quality_y, x_train[: len(split.train)],
             x_test, y_test, info.n_classes, derive(cell.seed, *split.where, cell.method, cell.classifier, "tstr")))
         row.times["quality_s"] = made.quality_s + time.perf_counter() - tic
@@ -335,6 +332,16 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         tic = time.perf_counter()
         _attack(config, cell, split, ctx, classifier, clf_rep, x_test, y_test, proba, row)
         row.times["attack_s"] = time.perf_counter() - tic
+
+
+def _new_classifier(config: StudyConfig, cell: Cell, info: DataInfo) -> Any:
+    """An unfitted classifier of the cell's kind, with the study's config for it."""
+    return CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info, device=config.device)
+
+
+def _classifier_rng(cell: Cell, split: Split) -> np.random.Generator:
+    """The classifier's training seed: independent of the method, so every method starts alike."""
+    return derive(cell.seed, *split.where, cell.classifier, "fit")
 
 
 def _attack(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, classifier: Any, clf_rep: str,
@@ -450,7 +457,8 @@ def _sample_quality(config: StudyConfig, cell: Cell, split: Split, ctx: DataCont
     de_grids = None
     if method_rep in ("raw", "de"):  # same conversion for real and synthetic windows, so they compare
         try:
-            de_grids = (ctx.views.convert(x_train, method_rep, "de-grid"), ctx.views.convert(x_q, method_rep, "de-grid"))
+            de_grids = (ctx.views.convert(x_train, method_rep, "de-grid"),
+                        ctx.views.convert(x_q, method_rep, "de-grid"))
         except IncompatibleError:
             pass
     profiles = class_profiles(x_q, y_q, x_train, y_train, method_rep, info.class_names, info.band_names,
@@ -476,11 +484,9 @@ def _reference(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, 
     key = _split_key(config, split, cell.classifier)
     if key not in _REFERENCES:
         y, info = ctx.labels(cell.task)
-        classifier = CLASSIFIERS.get(cell.classifier)(config.classifier_config(cell.classifier), info=info,
-                                                      device=config.device)
-        clf_rng = derive(cell.seed, *split.where, cell.classifier, "fit")
-        _keep_reference(config, cell, split, classifier.fit(ctx.views.real(clf_rep, split.train), y[split.train],
-                                                            rng=clf_rng))
+        classifier = _new_classifier(config, cell, info).fit(ctx.views.real(clf_rep, split.train), y[split.train],
+                                                             rng=_classifier_rng(cell, split))
+        _keep_reference(config, cell, split, classifier)
     return _REFERENCES[key]
 
 

@@ -343,8 +343,8 @@ class SASTNet(TorchClassifier):
     Input: ``raw-grid`` windows, shape (n, n_samples, 9, 9) (n_samples = 128 for DEAP's 1-s
     frames). Output of ``module_``: logits, shape (n, n_classes).
 
-    Features: :meth:`features` returns the post-SELU ``fc1`` output of windows, shape
-    (n, fc_hidden). For a torch pass that gives logits and features together (stage 3's loss),
+    Features: :meth:`features` (the shared torch one: the input of the last linear layer)
+    returns the post-SELU ``fc1`` output of windows, shape (n, fc_hidden). For a torch pass that gives logits and features together (stage 3's loss),
     take ``standardize, network = clf.module_`` and call
     ``logits_and_features(network, standardize(x))``.
 
@@ -391,20 +391,3 @@ class SASTNet(TorchClassifier):
         cfg = self.config
         return sa_st_network(input_shape, n_classes, cfg.width, cfg.fc_hidden, cfg.dropout)
 
-    def features(self, X: np.ndarray) -> np.ndarray:
-        """Post-SELU ``fc1`` features of windows ``X`` (n, *window shape) -> (n, fc_hidden), float32.
-
-        Computed in eval mode (no dropout), a batch at a time, after the training standardisation.
-        """
-        import torch
-
-        X = self._windows(X, "features")
-        if X.shape[1:] != self.input_shape_:
-            raise ConfigError(f"{self.name}.features: windows of shape {X.shape[1:]}, but fit saw "
-                              f"{self.input_shape_}; use windows of the representation it was trained on")
-        self.module_.eval()
-        standardize, network = self.module_
-        with torch.no_grad():
-            out = [logits_and_features(network, standardize(b.to(self.device)))[1].cpu()
-                   for b in torch.from_numpy(X).split(self.config.batch_size)]
-        return torch.cat(out).numpy()

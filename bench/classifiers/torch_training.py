@@ -301,21 +301,22 @@ class TorchClassifier(Classifier):
 
         Returns
         -------
-        ndarray, shape (n, n_features), float64
+        ndarray, shape (n, n_features), float32
         """
         import torch
 
         X = self._windows(X, "features")
         last = [m for m in self.module_.modules() if isinstance(m, torch.nn.Linear)]
         if not last:
-            raise ConfigError(f"{self.name}.features: the network has no linear layer whose input is the feature vector")
+            raise ConfigError(f"{self.name}.features: the network has no linear layer whose input is the "
+                              "feature vector")
         captured: list[torch.Tensor] = []
         hook = last[-1].register_forward_hook(lambda _m, inputs, _out: captured.append(inputs[0].detach().flatten(1)))
         try:
             self.predict_proba(X)
         finally:
             hook.remove()
-        return torch.cat(captured).double().cpu().numpy()
+        return torch.cat(captured).cpu().numpy()
 
     def _windows(self, X: np.ndarray, where: str) -> np.ndarray:
         X = np.require(X, np.float32, ("C", "W"))  # no copy of a writable float32 array; never written to
