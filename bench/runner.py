@@ -15,11 +15,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import multiprocessing
+import os
+import queue
+import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass, field
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import astuple, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +40,7 @@ from bench.registry import ATTACKS, CLASSIFIERS, METHODS, PROTOCOLS
 from bench.results import CellStore, ResultRow, results_table, write_table
 from bench.robustness import covers, eps_label, restrict, robustness
 from bench.seeding import derive, torch_threads
-from bench.study import StudyConfig
+from bench.study import StudyConfig, with_runtime
 from datasets.cache import CODE_VERSION
 from datasets.labels import LabelConfig, make_labels
 from datasets.paths import cache_dir
@@ -220,7 +223,7 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     row = _new_row(config, cell, "", ("", ""))
     reps = _representations(config, cell, ctx, row)
     if reps is not None:
-        with torch_threads(config.torch_threads):
+        with torch_threads(config.threads_for(1)):  # tuning scores in this process, one split at a time
             _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, clean_only=True)
     if row.status == "n/a":
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
@@ -470,18 +473,39 @@ def _sample_quality(config: StudyConfig, cell: Cell, split: Split, ctx: DataCont
 
 _REFERENCES: dict[str, Any] = {}
 _REFERENCES_KEEP = 16
+_REFERENCE_DIR: Path | None = None
+"""Where the worker processes of one ``bench run`` share references (set by :func:`_start_worker`)."""
+
+
+def _reference_path(key: str) -> Path | None:
+    return None if _REFERENCE_DIR is None else _REFERENCE_DIR / f"{key}.pt"
 
 
 def _keep_reference(config: StudyConfig, cell: Cell, split: Split, classifier: Any) -> None:
-    """Remember a classifier trained on the real training windows only (a ``none`` cell's) for the fold's quality."""
+    """Remember a classifier trained on the real training windows only (a ``none`` cell's) for the fold's quality.
+
+    In a worker process it is also written to the run's shared folder, so the other workers'
+    cells of the fold load it instead of training it again.
+    """
+    import torch
+
+    key = _split_key(config, split, cell.classifier)
     while len(_REFERENCES) >= _REFERENCES_KEEP:
         _REFERENCES.pop(next(iter(_REFERENCES)))
-    _REFERENCES[_split_key(config, split, cell.classifier)] = classifier
+    _REFERENCES[key] = classifier
+    if (path := _reference_path(key)) is not None:
+        partial = path.with_suffix(f".{os.getpid()}.partial")
+        torch.save(classifier, partial)
+        partial.replace(path)  # atomic: another worker sees the whole file or none
 
 
 def _reference(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, clf_rep: str) -> Any:
     """The fold's no-augmentation classifier of the cell's kind: the ``none`` cell's, or trained alike (same seed)."""
+    import torch
+
     key = _split_key(config, split, cell.classifier)
+    if key not in _REFERENCES and (path := _reference_path(key)) is not None and path.exists():
+        _REFERENCES[key] = torch.load(path, weights_only=False)  # written by this run's own workers
     if key not in _REFERENCES:
         y, info = ctx.labels(cell.task)
         classifier = _new_classifier(config, cell, info).fit(ctx.views.real(clf_rep, split.train), y[split.train],
@@ -519,7 +543,10 @@ class StudyResult:
 
 
 def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
-    """Every cell of the study, in an order that keeps one method's folds, and a fold's classifiers, together."""
+    """Every cell of the study, in an order that keeps one method's folds, and a fold's classifiers, together.
+
+    ``none`` comes first: its classifiers are the references of the other methods' generation quality.
+    """
     contexts = {name: context(config, name) for name in config.datasets}
     cells = []
     for dataset in config.datasets:
@@ -527,7 +554,7 @@ def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
             for protocol in config.protocols:
                 for seed in config.seeds:
                     folds = contexts[dataset].folds(task, protocol, seed)
-                    for method in config.methods:
+                    for method in sorted(config.methods, key=lambda m: m != "none"):  # references first
                         for i, f in enumerate(folds):  # a fold's classifiers in a row share one method fit
                             cells.extend(Cell(dataset, task, protocol, seed, i, f.name, method, classifier)
                                          for classifier in config.classifiers)
@@ -535,27 +562,68 @@ def plan(config: StudyConfig) -> tuple[list[Cell], dict[str, DataContext]]:
 
 
 def _execute(config: StudyConfig, cells: list[tuple[Cell, tuple[str, str]]], study: str) -> Iterator[ResultRow]:
-    """Compute cells in this process or a pool of ``config.jobs`` spawned processes, yielding rows as they finish."""
-    if config.jobs == 1 or len(cells) <= 1:
+    """Compute cells in this process or in ``config.workers`` spawned processes, yielding rows as they finish.
+
+    Workers take whole units (:func:`_units`): the classifiers of a method's fold share its fit,
+    and a worker computes them in a row. Each finished cell comes back through a queue at once,
+    so an interrupted study loses only the cells being computed.
+    """
+    units = _units(cells)
+    workers = min(config.workers, len(units))
+    if workers <= 1:
+        config = with_runtime(config, jobs=1)  # one process: all the cores for each cell
         for cell, keys in cells:
             yield compute_cell(config, cell, study, keys)
         return
+    config = with_runtime(config, jobs=workers)
     spawn = multiprocessing.get_context("spawn")  # forking a process that has started torch threads can hang
-    with ProcessPoolExecutor(max_workers=min(config.jobs, len(cells)), mp_context=spawn) as pool:
-        pending: set[Future] = set()
-        queue = list(reversed(cells))
+    rows = spawn.Queue()
+    with tempfile.TemporaryDirectory(prefix="bench-references-") as shared:
+        pool = ProcessPoolExecutor(max_workers=workers, mp_context=spawn, initializer=_start_worker,
+                                   initargs=(rows, shared))
         try:
-            while queue or pending:
-                while queue and len(pending) < 2 * config.jobs:
-                    cell, keys = queue.pop()
-                    pending.add(pool.submit(compute_cell, config, cell, study, keys))
-                done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    yield future.result()
-        except BaseException:
-            for future in pending:
-                future.cancel()
-            raise
+            futures = [pool.submit(_compute_unit, config, unit, study) for unit in units]
+            for _ in range(len(cells)):
+                while True:
+                    try:
+                        row = rows.get(timeout=1.0)
+                        break
+                    except queue.Empty:
+                        broken = next((f for f in futures if f.done() and f.exception() is not None), None)
+                        if broken is not None:
+                            raise broken.exception()
+                yield row
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+def _units(cells: list[tuple[Cell, tuple[str, str]]]) -> list[list[tuple[Cell, tuple[str, str]]]]:
+    """Cells grouped by everything but the classifier (one method fit each), in plan order.
+
+    The plan puts ``none`` first, so the references that generation quality needs (the folds'
+    ``none`` classifiers) are usually written before another worker's fold asks for them.
+    """
+    units: dict[tuple, list[tuple[Cell, tuple[str, str]]]] = {}
+    for cell, keys in cells:
+        units.setdefault(astuple(cell)[:-1], []).append((cell, keys))
+    return list(units.values())
+
+
+_ROWS: Any = None
+"""The queue a worker puts finished rows on (set by :func:`_start_worker`)."""
+
+
+def _start_worker(rows: Any, shared: str) -> None:
+    """Initialise a worker process: its result queue and the run's shared reference folder."""
+    global _ROWS, _REFERENCE_DIR
+    _ROWS, _REFERENCE_DIR = rows, Path(shared)
+
+
+def _compute_unit(config: StudyConfig, unit: list[tuple[Cell, tuple[str, str]]], study: str) -> int:
+    """Compute a unit's cells in order, putting each row on the queue as it finishes; returns the count."""
+    for cell, keys in unit:
+        _ROWS.put(compute_cell(config, cell, study, keys))
+    return len(unit)
 
 
 def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None) -> StudyResult:

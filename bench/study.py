@@ -34,6 +34,8 @@ from datasets.segment import SegmentConfig
 
 DEVICES = ("cpu", "cuda")
 RECIPES = ("default", "paper")
+MAX_AUTO_JOBS = 4
+"""Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
 RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from")
 """Fields that decide where and how fast a study runs, or record provenance, not what it computes (not hashed)."""
 
@@ -104,9 +106,10 @@ class StudyConfig:
     out : str
         Output folder: results tables and the per-cell records that make runs resumable.
     jobs : int
-        Cells computed in parallel processes.
+        Worker processes computing cells in parallel; 0 (default) means one per core, at most
+        :data:`MAX_AUTO_JOBS` (each holds its own copy of the prepared data).
     threads : int
-        Torch threads per cell; 0 means the cores divided by ``jobs``.
+        Torch threads per cell; 0 means the cores divided by the worker count.
     device : {"cpu", "cuda"}
     force : bool
         Recompute cells that already finished.
@@ -139,7 +142,7 @@ class StudyConfig:
     experiment: str = "bench"
     tracking_uri: str | None = None
     out: str = "results"
-    jobs: int = 1
+    jobs: int = 0
     threads: int = 0
     device: str = "cpu"
     force: bool = False
@@ -163,8 +166,8 @@ class StudyConfig:
             raise ConfigError(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
         if self.device not in DEVICES and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
-        if self.jobs < 1 or self.threads < 0:
-            raise ConfigError(f"jobs must be >= 1 and threads >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
+        if self.jobs < 0 or self.threads < 0:
+            raise ConfigError(f"jobs and threads must be >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
         Policy.parse(self.policy)
         self._check_attacks()
         # Build every component config that is used or overridden, so unknown names, unknown keys
@@ -227,9 +230,18 @@ class StudyConfig:
         return self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
 
     @property
+    def workers(self) -> int:
+        """Worker processes: ``jobs``, or for 0 one per core up to :data:`MAX_AUTO_JOBS`."""
+        return self.jobs or max(1, min(os.cpu_count() or 1, MAX_AUTO_JOBS))
+
+    def threads_for(self, workers: int) -> int:
+        """Torch threads per cell while ``workers`` processes compute cells: ``threads``, or the cores shared out."""
+        return self.threads or max(1, (os.cpu_count() or 1) // workers)
+
+    @property
     def torch_threads(self) -> int:
-        """Torch threads per cell."""
-        return self.threads or max(1, (os.cpu_count() or 1) // self.jobs)
+        """Torch threads per cell of ``bench run``."""
+        return self.threads_for(self.workers)
 
     def computed(self) -> dict[str, Any]:
         """The plain config without the runtime fields: what the results depend on."""

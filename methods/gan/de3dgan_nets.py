@@ -27,6 +27,7 @@ convolutions and the 1x1x1 head do, BatchNorm is affine, plus the scalar ``alpha
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -194,19 +195,23 @@ def robust_norm(x: torch.Tensor, low: float = 1.0, high: float = 99.0,
     if not 0 <= low <= high <= 100:
         raise ConfigError(f"robust_norm: percentiles must satisfy 0 <= low <= high <= 100, got low={low!r}, "
                           f"high={high!r}; e.g. low=1, high=99")
-    flat = x.detach().flatten()
-    clipped = x.clamp(_percentile(flat, low), _percentile(flat, high))
+    low_value, high_value = _percentiles(x.detach().flatten(), (low, high))
+    clipped = x.clamp(low_value, high_value)
     mean, std = clipped.mean(), clipped.std() + eps
     return (clipped - mean) / std, mean, std
 
 
-def _percentile(flat: torch.Tensor, q: float) -> torch.Tensor:
-    """q-th percentile of a 1-D tensor, interpolated linearly between order statistics.
+def _percentiles(flat: torch.Tensor, qs: tuple[float, ...]) -> list[torch.Tensor]:
+    """Percentiles ``qs`` of a 1-D tensor, interpolated linearly between order statistics.
 
-    ``torch.quantile``'s default rule, by selection (``kthvalue``) instead of a full sort, and
-    without its limit of 2**24 elements (a batch of long SEED trials exceeds it).
+    ``torch.quantile``'s default rule, by one selection of all the order statistics needed
+    (``numpy.partition``, several times faster than a ``kthvalue`` per statistic on CPU) instead
+    of a full sort, and without ``torch.quantile``'s limit of 2**24 elements (a batch of long SEED
+    trials exceeds it). Returns 0-d tensors of ``flat``'s dtype on its device.
     """
-    position = q / 100 * (flat.numel() - 1)
-    below = int(position)
-    above = min(below + 1, flat.numel() - 1)
-    return torch.lerp(flat.kthvalue(below + 1).values, flat.kthvalue(above + 1).values, position - below)
+    last = flat.numel() - 1
+    positions = [q / 100 * last for q in qs]
+    orders = sorted({k for p in positions for k in (int(p), min(int(p) + 1, last))})
+    values = np.partition(flat.cpu().numpy(), orders)
+    return [torch.tensor(values[int(p)] + (p - int(p)) * (values[min(int(p) + 1, last)] - values[int(p)]),
+                         dtype=flat.dtype, device=flat.device) for p in positions]

@@ -68,37 +68,80 @@ def class_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     return F.cross_entropy(logits, target)
 
 
-def band_log_power_loss(fake: torch.Tensor, real: torch.Tensor, sfreq: float,
-                        bands: tuple[tuple[str, float, float], ...], dim: int = -1) -> torch.Tensor:
-    """Mean squared difference of log band power between two batches of signals (phase-free).
-
-    A deterministic generator trained with sample-wise MSE alone converges to the conditional
-    mean of signals whose phase its input does not determine, i.e. towards zero power; this loss
-    compares only each signal's power per band, so it rewards the right amplitude whatever the
-    phase (the idea of the spectral losses of neural vocoders, e.g. Yamamoto et al. 2020).
+def band_log_power(x: torch.Tensor, sfreq: float, bands: tuple[tuple[str, float, float], ...],
+                   dim: int = -1) -> torch.Tensor:
+    """Natural log of the mean periodogram in each band, the time axis replaced by a last band axis.
 
     Parameters
     ----------
-    fake, real : Tensor, same shape, time along ``dim``
-        For example frames (b, T, n_times, H, W) with ``dim=2``.
+    x : Tensor, time along ``dim``
+        For example windows (n, channels, n_times) or frames (b, T, n_times, H, W) with ``dim=2``.
     sfreq : float
         Sampling rate, Hz.
     bands : tuple of (name, low_hz, high_hz)
-        Power is the mean periodogram over the FFT bins with low <= f < high.
+        Power is the mean periodogram ``|rfft|^2 / n_times`` over the bins with low <= f < high.
     dim : int
         The time axis.
 
     Returns
     -------
-    Tensor, scalar
-        Mean over bands and all other positions of (log(P_fake + 1e-6) - log(P_real + 1e-6))^2.
+    Tensor, shape ``x.shape`` without ``dim``, plus ``(len(bands),)``
+        ``log(P + 1e-6)``.
     """
-    n = fake.shape[dim]
-    freqs = torch.fft.rfftfreq(n, 1.0 / sfreq).to(fake.device)
-    spec_fake = torch.fft.rfft(fake, dim=dim).abs().square()
-    spec_real = torch.fft.rfft(real, dim=dim).abs().square()
-    select = torch.stack([(freqs >= lo) & (freqs < hi) for _, lo, hi in bands]).to(fake.dtype)  # (bands, bins)
+    n = x.shape[dim]
+    freqs = torch.fft.rfftfreq(n, 1.0 / sfreq).to(x.device)
+    spec = torch.fft.rfft(x, dim=dim).abs().square().movedim(dim, -1)
+    select = torch.stack([(freqs >= lo) & (freqs < hi) for _, lo, hi in bands]).to(spec.dtype)  # (bands, bins)
     select = select / select.sum(dim=1, keepdim=True)
-    power_fake = torch.tensordot(spec_fake.movedim(dim, -1), select.T, dims=1) / n
-    power_real = torch.tensordot(spec_real.movedim(dim, -1), select.T, dims=1) / n
-    return F.mse_loss(torch.log(power_fake + 1e-6), torch.log(power_real + 1e-6))
+    return torch.log(torch.tensordot(spec, select.T, dims=1) / n + 1e-6)
+
+
+def band_log_power_loss(fake: torch.Tensor, real: torch.Tensor, sfreq: float,
+                        bands: tuple[tuple[str, float, float], ...], dim: int = -1) -> torch.Tensor:
+    """Mean squared difference of log band power between two batches of paired signals (phase-free).
+
+    A deterministic generator trained with sample-wise MSE alone converges to the conditional
+    mean of signals whose phase its input does not determine, i.e. towards zero power; this loss
+    compares only each signal's power per band (:func:`band_log_power`), so it rewards the right
+    amplitude whatever the phase (the idea of the spectral losses of neural vocoders, e.g.
+    Yamamoto et al. 2020).
+
+    Parameters
+    ----------
+    fake, real : Tensor, same shape, time along ``dim``
+    sfreq, bands, dim
+        As for :func:`band_log_power`.
+
+    Returns
+    -------
+    Tensor, scalar
+        Mean over bands and all other positions of (log P_fake - log P_real)^2.
+    """
+    return F.mse_loss(band_log_power(fake, sfreq, bands, dim), band_log_power(real, sfreq, bands, dim))
+
+
+def class_mean_loss(fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """Squared distance between the class means of two equally labelled batches of features.
+
+    Moment matching on fixed features, the idea of Salimans et al.'s feature matching ("Improved
+    Techniques for Training GANs", NeurIPS 2016) with given features instead of the
+    discriminator's, per class.
+
+    Parameters
+    ----------
+    fake, real : Tensor, shape (n, ...)
+        Features of generated and real windows; window i of both has label ``y[i]``.
+    y : Tensor of int64, shape (n,)
+
+    Returns
+    -------
+    Tensor, scalar
+        Mean over the classes present and over the feature positions of
+        ``(mean fake_c - mean real_c)^2``.
+    """
+    onehot = F.one_hot(y).to(fake.dtype)
+    counts = onehot.sum(dim=0)
+    present = counts > 0
+    weights = onehot[:, present] / counts[present]  # (n, classes present)
+    gap = torch.tensordot(weights.T, fake - real, dims=1)  # (classes present, ...)
+    return gap.square().mean()

@@ -20,8 +20,8 @@ TINY = ["--set", "dataset.synthetic.n_subjects=3", "--set", "dataset.synthetic.n
 
 
 def args(tmp_path, *extra):
-    return ["run", "--methods", "none,noise", "--classifiers", "svm,esc-cnn", "--folds", "2", "--experiment", "tiny",
-            "--tracking-uri", f"sqlite:///{tmp_path}/mlflow.db", "--out", str(tmp_path / "out"), "--quiet", *TINY, *extra]
+    return ["run", "--methods", "none,noise", "--classifiers", "svm,esc-cnn", "--folds", "2", "--jobs", "1",
+            "--experiment", "tiny", "--tracking-uri", f"sqlite:///{tmp_path}/mlflow.db", "--out", str(tmp_path / "out"), "--quiet", *TINY, *extra]
 
 
 def runs(tmp_path):

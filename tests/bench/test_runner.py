@@ -7,7 +7,7 @@ import pytest
 
 from bench.errors import MethodError
 from bench.registry import CLASSIFIERS, METHODS
-from bench.runner import context, run_study
+from bench.runner import Cell, _units, context, plan, run_study
 from bench.study import build_study
 from reports.leaderboard import format_leaderboard
 from tests.bench.spies import SEEN, SpyClassifier, SpyMethod, row_hashes, seen
@@ -16,7 +16,7 @@ TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def study(tmp_path, *sets, **cli):
-    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "out": str(tmp_path / "out"),
+    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "jobs": 1, "out": str(tmp_path / "out"),
            "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
     return build_study(None, TINY + list(sets), cli)
 
@@ -112,12 +112,26 @@ def test_an_interrupted_run_loses_only_the_running_cell(tmp_path):
 
 
 def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
+    # Two workers take (method, fold) units; smote's generation quality needs the fold's `none`
+    # classifier, which the other worker may have trained: it is shared, or retrained alike.
     sets = ["classifier.esc-cnn.epochs=2"]
     one = run_study(study(tmp_path / "a", *sets, classifiers=["svm", "esc-cnn"], jobs=1, threads=1))
     two = run_study(study(tmp_path / "b", *sets, classifiers=["svm", "esc-cnn"], jobs=2, threads=1))
-    cols = ["method", "classifier", "fold", "balanced_accuracy", "accuracy", "auroc", "n_synthetic"]
+    cols = ["method", "classifier", "fold", "balanced_accuracy", "accuracy", "auroc", "n_synthetic",
+            "quality.frechet", "quality.tstr_balanced_accuracy"]
     assert one.table[cols].equals(two.table[cols])
     assert (one.table["status"] == "ok").all()
+    assert one.table.loc[one.table["classifier"] == "esc-cnn", "quality.frechet"].notna().sum() == 2  # smote's folds
+
+
+def test_a_worker_takes_a_methods_fold_whole_and_none_comes_first():
+    cells = [(Cell("d", "t", "p", 0, fold, f"f{fold}", method, clf), (f"{method}{fold}{clf}", "g"))
+             for method in ("smote", "none") for fold in (0, 1) for clf in ("svm", "esc-cnn")]
+    units = _units(cells)
+    assert [[c.classifier for c, _ in unit] for unit in units] == [["svm", "esc-cnn"]] * 4
+    assert [(u[0][0].method, u[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0), ("none", 1)]
+    planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2}))
+    assert [c.method for c in planned] == ["none"] * 4 + ["smote"] * 4  # 2 folds x 2 classifiers
 
 
 class SpyPaperMethod(SpyMethod):

@@ -30,7 +30,7 @@ def test_overrides_of_components_outside_the_grid_are_still_checked():
 
 @pytest.mark.parametrize("cli, message", [
     ({"tasks": ["valance"]}, "unknown task 'valance'"), ({"folds": 1}, "folds must be at least 2"),
-    ({"profile": "huge"}, "profile"), ({"device": "tpu"}, "device"), ({"jobs": 0}, "jobs must be >= 1"),
+    ({"profile": "huge"}, "profile"), ({"device": "tpu"}, "device"), ({"jobs": -1}, "jobs and threads must be >= 0"),
     ({"methods": ["none", "none"]}, "lists a name twice"), ({"policy": "ratio=-1"}, "ratio"),
 ])
 def test_bad_values_fail_before_any_work(cli, message):

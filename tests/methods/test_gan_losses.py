@@ -10,9 +10,11 @@ import torch.nn.functional as F
 
 from methods.gan.losses import (
     adversarial_loss,
+    band_log_power,
     band_log_power_loss,
     boundary_loss,
     class_loss,
+    class_mean_loss,
     diversity_loss,
     reconstruction_loss,
 )
@@ -77,3 +79,27 @@ def test_band_log_power_loss_ignores_phase_and_measures_log_power_ratios():
     for gain in (2.0, 4.0):  # power ratio gain^2 in every band: loss (2 ln gain)^2
         loss = band_log_power_loss(gain * frames, frames, 128.0, bands, dim=2)
         assert loss.item() == pytest.approx((2 * math.log(gain)) ** 2, rel=1e-4)
+
+
+def test_band_log_power_of_a_sine_is_its_power_in_its_band_only():
+    bands = (("theta", 4.0, 8.0), ("alpha", 8.0, 14.0))
+    t = torch.arange(128) / 128.0
+    x = torch.stack([3 * torch.sin(2 * math.pi * 10 * t), torch.sin(2 * math.pi * 5 * t)])  # (2 windows, 128)
+    power = band_log_power(x, 128.0, bands).exp() - 1e-6  # (2, bands)
+    # A sine of amplitude a on an FFT bin: |rfft|^2 / n = a^2 n / 4 at that bin, averaged over the band's bins.
+    assert power[0].tolist() == pytest.approx([0.0, 9 * 128 / 4 / 6], abs=1e-3)
+    assert power[1].tolist() == pytest.approx([128 / 4 / 4, 0.0], abs=1e-3)
+
+
+def test_class_mean_loss_compares_class_means_only():
+    real = torch.tensor([[0.0], [2.0], [10.0], [10.0]])
+    y = torch.tensor([0, 0, 1, 1])
+    swapped = real[[1, 0, 2, 3]]  # same class means, windows paired differently
+    assert class_mean_loss(swapped, real, y) == 0
+    shifted = real + torch.tensor([[1.0], [1.0], [-3.0], [-3.0]])  # class 0 mean off by 1, class 1 by 3
+    assert class_mean_loss(shifted, real, y).item() == pytest.approx((1 + 9) / 2)
+    # A class absent from the batch does not count: only class 1 here.
+    assert class_mean_loss(shifted[2:], real[2:], y[2:]).item() == pytest.approx(9.0)
+    # Pooled means may agree while class means differ: the loss sees it.
+    crossed = real[[2, 3, 0, 1]]
+    assert class_mean_loss(crossed, real, y) > 0
