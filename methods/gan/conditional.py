@@ -34,6 +34,7 @@ from bench.components import Method, check_windows
 from bench.config import ComponentConfig
 from bench.errors import ConfigError, MethodError
 from bench.seeding import child_seed, torch_rng
+from datasets.features import DEFAULT_BANDS
 from datasets.grids import GRID
 
 if TYPE_CHECKING:
@@ -69,6 +70,11 @@ class GeneratorConfig(ComponentConfig):
         Passes over the training windows and windows per update.
     lr, beta1, beta2 : float
         Adam's learning rate and betas.
+    w_spectral : float
+        Raw windows only: weight of a spectral moment term added to the generator's loss (0,
+        none, in the papers), :func:`~methods.gan.losses.class_mean_loss` between the natural-log
+        band power (bands of :data:`~datasets.features.DEFAULT_BANDS`) of generated and real
+        windows of the batch's classes. DE grids are band powers already and get no such term.
     """
 
     representation: str = "auto"
@@ -81,6 +87,7 @@ class GeneratorConfig(ComponentConfig):
     lr: float = 2e-4
     beta1: float = 0.5
     beta2: float = 0.999
+    w_spectral: float = 0.0
 
     POSITIVE_INTS: ClassVar[tuple[str, ...]] = ("width", "depth", "time_kernel", "embed_dim", "epochs", "batch_size")
     """Integer fields that must be >= 1 (subclasses extend the tuple)."""
@@ -100,6 +107,9 @@ class GeneratorConfig(ComponentConfig):
         if self.time_kernel % 2 == 0 or self.depth > 6:
             raise ConfigError(f"{name}: time_kernel must be odd and depth at most 6, got time_kernel="
                               f"{self.time_kernel!r}, depth={self.depth!r}")
+        if isinstance(self.w_spectral, bool) or not (isinstance(self.w_spectral, (int, float)) and self.w_spectral >= 0):
+            raise ConfigError(f"{name}.w_spectral must be a number >= 0, got {self.w_spectral!r}; 0 switches the "
+                              "spectral moment term off")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise ConfigError(f"{name}.beta1 and beta2 (Adam) must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
 
@@ -245,6 +255,28 @@ class ConditionalGenerator(Method):
 
         params = [p for net in networks for p in net.parameters()]
         return torch.optim.Adam(params, lr=self.config.lr, betas=(self.config.beta1, self.config.beta2))
+
+    def _spectral_loss(self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """``w_spectral`` x the class-mean gap of log band power between raw ``fake`` and ``real`` (both labelled ``y``).
+
+        Parameters
+        ----------
+        fake, real : Tensor, shape (n, *window)
+            Standardised windows; standardisation shifts a raw channel's log band power by a
+            constant, which the gap between equally standardised batches does not see.
+        y : Tensor of int64, shape (n,)
+
+        Returns
+        -------
+        Tensor, scalar
+            0 (without computing anything) when ``w_spectral`` is 0 or the windows are DE grids.
+        """
+        from methods.gan.losses import band_log_power, class_mean_loss
+
+        if not self.config.w_spectral or self.geometry_.dim != 1:
+            return fake.new_zeros(())
+        fake, real = (band_log_power(v, self.info.sfreq, DEFAULT_BANDS) for v in (fake, real))
+        return self.config.w_spectral * class_mean_loss(fake, real, y)
 
     @staticmethod
     def _update(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:

@@ -44,4 +44,10 @@ def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_
     check_generator(ConditionalWganGp, "de-grid", synthetic_fold, {})
 
 
+def test_quick_profile_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
+        synthetic_fold):  # noqa: F811
+    # With the quick profile's spectral moment term (w_spectral); without it the class effect was ~0.
+    check_generator(ConditionalWganGp, "raw", synthetic_fold, {})
+
+
 _TINY = {"width": 4, "latent_dim": 8, "embed_dim": 4, "epochs": 2, "batch_size": 16}
