@@ -59,6 +59,7 @@ class VaeConfig(LatentConfig):
     decoder_noise : bool
         Samples are ``mean(z, y) + sigma * eps`` with the learned per-feature ``sigma`` of the
         Gaussian decoder; False returns the decoder's mean (smoother, less power than real data).
+        Raw windows with the spectral moment term (``w_spectral`` > 0) are always the mean.
 
     The other fields are :class:`~methods.gan.latent.LatentConfig`'s; Adam at 1e-3 with betas
     (0.9, 0.999), z of 32.
@@ -71,7 +72,7 @@ class VaeConfig(LatentConfig):
     decoder_noise: bool = True
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "latent_dim": 16, "epochs": 30, "batch_size": 32},
+        "quick": {"width": 16, "latent_dim": 16, "epochs": 30, "batch_size": 32, "w_spectral": 1000.0},
         "paper": {},
     }
 
@@ -125,7 +126,14 @@ class ConditionalVae(LatentCodeGenerator):
       noise (``decoder_noise``): the decoder's mean alone lacks the power of real EEG.
     - Windows are standardised with the training fold's statistics; features constant over the
       fold (the empty grid cells) are masked out of the likelihood and restored in samples.
-    - The ``quick`` profile (width 16, z of 16, 30 epochs of 32) is a CPU setting.
+    - The ``quick`` profile (width 16, z of 16, 30 epochs of 32) is a CPU setting. On raw
+      windows it adds the spectral moment term of the baseline GANs to the loss, on prior draws
+      of the batch's labels (``w_spectral`` 1000; 0, none, in ``paper``), and samples are then
+      the decoder's mean: white decoder noise cannot have EEG's spectrum, and the term has given
+      the mean its band power. Measured on the evidence fold (480 raw windows): with decoder
+      noise and no term, the class difference in frontal alpha asymmetry was -0.01 of 1.21 and
+      gamma power 1.6 nats too high; with the term and noise, gamma stayed 1.3 nats too high;
+      with the term and the mean, 1.31 of 1.21 and band power within 0.41 nats.
 
     Attributes
     ----------
@@ -153,12 +161,16 @@ class ConditionalVae(LatentCodeGenerator):
         z = mu + (0.5 * logvar).exp() * self._randn(tuple(mu.shape), gen)
         nll = gaussian_nll(x, self._decode(z, y), self.log_scale_ * self.live_).mean()
         kl = gaussian_kl(mu, logvar).mean()
-        spectral = self._spectral_loss(self._generate(y, gen), x, y) if self.geometry_.dim == 1 else 0.0
+        spectral = self._spectral_loss(self._generate(y, gen), x, y) if self._spectral_on() else 0.0
         self._update(self.opt_, nll + self.config.beta * kl + spectral)
         return {"nll": nll, "kl": kl}
 
+    def _spectral_on(self) -> bool:
+        """Whether the spectral moment term shapes the samples: raw windows with ``w_spectral`` > 0."""
+        return bool(self.config.w_spectral) and self.geometry_.dim == 1
+
     def _generate(self, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         mean = super()._generate(y, gen)
-        if not self.config.decoder_noise:
+        if not self.config.decoder_noise or self._spectral_on():  # the term gave the mean its power
             return mean
         return mean + self.log_scale_.exp() * self._randn(tuple(mean.shape), gen)
