@@ -292,7 +292,7 @@ def command_list() -> int:
         for name, line in registry.describe().items():
             cls = registry.get(name)
             if getattr(cls, "representation", None):
-                line += f"  [{cls.representation}]"
+                line += f"  [{getattr(cls, 'representation_label', cls.representation)}]"
             if getattr(cls, "leaky", False):
                 line += "  [LEAKY]"
             print(f"  {name:<18}{line}")

@@ -171,6 +171,8 @@ class ConditionalGenerator(Method):
     """
 
     representation = "raw"
+    representation_label: ClassVar[str] = "raw or de-grid, by config"
+    """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
 
     @classmethod

@@ -131,3 +131,5 @@ def test_list_shows_every_component(capsys):
                  "esc-cnn", "eegnet", "trial-kfold", "paper-escgan"):
         assert f"  {name} " in out
     assert "[LEAKY]" in out
+    lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
+    assert lines["cgan"].endswith("[raw or de-grid, by config]") and lines["escgan"].endswith("[de-grid]")
