@@ -79,8 +79,8 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
     out.add_argument("--experiment", help="MLflow experiment name (default: bench)")
     out.add_argument("--out", help="output folder for results tables and resume records (default: results)")
-    out.add_argument("--jobs", type=int, help="worker processes computing cells in parallel (default: 0, one per core, at most 4; "
-                     "1 computes in this process)")
+    out.add_argument("--jobs", type=int, help="worker processes computing cells in parallel (default: 1, in this process; "
+                     "0: one per core, at most 4)")
     out.add_argument("--threads", type=int, help="torch threads per cell (default: cores / workers)")
     out.add_argument("--device", help="cpu (default), cuda or cuda:N")
     out.add_argument("--force", action="store_true", default=None, help="recompute cells that already finished")

@@ -106,8 +106,9 @@ class StudyConfig:
     out : str
         Output folder: results tables and the per-cell records that make runs resumable.
     jobs : int
-        Worker processes computing cells in parallel; 0 (default) means one per core, at most
-        :data:`MAX_AUTO_JOBS` (each holds its own copy of the prepared data).
+        Worker processes computing cells in parallel (each holds its own copy of the prepared
+        data); 1 (default) computes in this process with all the cores for each cell, 0 means
+        one worker per core, at most :data:`MAX_AUTO_JOBS`.
     threads : int
         Torch threads per cell; 0 means the cores divided by the worker count.
     device : {"cpu", "cuda"}
@@ -142,7 +143,7 @@ class StudyConfig:
     experiment: str = "bench"
     tracking_uri: str | None = None
     out: str = "results"
-    jobs: int = 0
+    jobs: int = 1
     threads: int = 0
     device: str = "cpu"
     force: bool = False
