@@ -18,6 +18,9 @@ from typing import Any
 
 from bench.errors import BenchError, ConfigError
 
+TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"
+"""Help of every ``--tracking-uri``; the default itself is :data:`bench.study.DEFAULT_TRACKING_URI`."""
+
 EXIT_FAILED_CELLS = 1
 EXIT_USAGE = 2
 
@@ -76,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                                "(repeatable)")
     settings.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
     out = run.add_argument_group("where results go and how fast")
-    out.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+    out.add_argument("--tracking-uri", help=TRACKING_HELP)
     out.add_argument("--experiment", help="MLflow experiment name (default: bench)")
     out.add_argument("--out", help="output folder for results tables and resume records (default: results)")
     out.add_argument("--jobs", type=int, help="worker processes computing cells in parallel (default: 1, in this process; "
@@ -132,7 +135,7 @@ def _tune_parser(sub: Any) -> None:
     out = tune.add_argument_group("where results go")
     out.add_argument("--out", help="best configuration, YAML for bench run --config (default: best.yaml)")
     out.add_argument("--tracking-uri",
-                     help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+                     help=TRACKING_HELP)
     out.add_argument("--experiment", help="MLflow experiment (default: bench-tune)")
     out.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
     out.add_argument("--device", help="cpu (default), cuda or cuda:N")
@@ -153,7 +156,7 @@ def _report_parser(sub: Any) -> None:
     source = report.add_mutually_exclusive_group(required=True)
     source.add_argument("--results", help="a results.csv or results.parquet written by bench run")
     source.add_argument("--experiment", help="an MLflow experiment written by bench run (see --tracking-uri)")
-    report.add_argument("--tracking-uri", help="MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)")
+    report.add_argument("--tracking-uri", help=TRACKING_HELP)
     report.add_argument("--out", help="report folder (default: report/ beside --results, else report-<experiment>)")
     report.add_argument("--format", dest="formats", default="md,csv,tex,html",
                         help="comma-separated subset of md,csv,tex,html (default: all)")
@@ -178,15 +181,14 @@ def report_with_notes(table: Any, out: Path, formats: Sequence[str], title: str,
 
 
 def command_report(args: argparse.Namespace) -> int:
-    import os
-
+    from bench.study import resolve_tracking_uri
     from bench.tracking import Tracker, read_results
     from reports.report import load_results, parse_formats
 
     formats = parse_formats(args.formats)
     if not 0 < args.alpha < 1:
         raise ConfigError(f"--alpha {args.alpha}: must be between 0 and 1, e.g. 0.05")
-    uri = args.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+    uri = resolve_tracking_uri(args.tracking_uri)
     if args.results:
         table, link, title = load_results(args.results), "", f"bench report — {args.results}"
         out, quality = Path(args.out or Path(args.results).parent / "report"), Path(args.results).parent

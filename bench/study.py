@@ -34,6 +34,8 @@ from datasets.segment import SegmentConfig
 
 DEVICES = ("cpu", "cuda")
 RECIPES = ("default", "paper")
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+"""Where results are logged when neither the settings nor ``$MLFLOW_TRACKING_URI`` say: ``mlflow.db`` here."""
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
 RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from")
@@ -228,7 +230,7 @@ class StudyConfig:
     @property
     def resolved_tracking_uri(self) -> str:
         """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else MLflow's default ``sqlite:///mlflow.db``."""
-        return self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+        return resolve_tracking_uri(self.tracking_uri)
 
     @property
     def workers(self) -> int:
@@ -281,6 +283,11 @@ def build_study(
     data.update({k: v for k, v in (cli or {}).items() if v is not None})
     data = apply_sets(data, list(sets or []))
     return from_dict(StudyConfig, data, where="config")
+
+
+def resolve_tracking_uri(uri: str | None) -> str:
+    """``uri``, else ``$MLFLOW_TRACKING_URI``, else :data:`DEFAULT_TRACKING_URI`."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
 
 
 def with_runtime(config: StudyConfig, **changes: Any) -> StudyConfig:

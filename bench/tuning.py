@@ -54,7 +54,7 @@ from bench.protocols import Fold, SplitGroups
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
 from bench.runner import Cell, DataContext, Split, context, minority_class, score_split
 from bench.seeding import derive, seed_int
-from bench.study import RUNTIME_FIELDS, StudyConfig, build_study
+from bench.study import RUNTIME_FIELDS, StudyConfig, build_study, resolve_tracking_uri
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
@@ -184,7 +184,7 @@ class TuneConfig:
     @property
     def resolved_tracking_uri(self) -> str:
         """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
-        return self.tracking_uri or os.environ.get("MLFLOW_TRACKING_URI") or "sqlite:///mlflow.db"
+        return resolve_tracking_uri(self.tracking_uri)
 
     def fixed(self, kind: str) -> dict[str, Any]:
         """Fields of the ``method`` or ``classifier`` fixed by ``--set`` (never searched)."""

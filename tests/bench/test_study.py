@@ -2,7 +2,7 @@ import pytest
 
 from bench.errors import ConfigError, UnknownNameError
 from bench.registry import METHODS
-from bench.study import DEFAULT_METHODS, StudyConfig, build_study, with_runtime
+from bench.study import DEFAULT_METHODS, DEFAULT_TRACKING_URI, StudyConfig, build_study, resolve_tracking_uri, with_runtime
 
 
 def test_defaults_are_the_documented_quick_run():
@@ -53,3 +53,12 @@ def test_the_paper_recipe_applies_only_to_methods_that_have_one():
     assert StudyConfig(methods=("escgan",)).recipe_of("escgan") == "default"
     with pytest.raises(ConfigError, match="recipe must be one of"):
         StudyConfig(recipe="online")
+
+
+def test_the_tracking_uri_is_the_setting_else_the_environment_else_mlflow_db_here(monkeypatch):
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://tracker:5000")
+    assert resolve_tracking_uri("sqlite:///x.db") == "sqlite:///x.db"
+    assert resolve_tracking_uri(None) == "http://tracker:5000"
+    monkeypatch.delenv("MLFLOW_TRACKING_URI")
+    assert resolve_tracking_uri(None) == DEFAULT_TRACKING_URI == "sqlite:///mlflow.db"
+    assert build_study(None, [], {}).resolved_tracking_uri == DEFAULT_TRACKING_URI
