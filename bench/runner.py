@@ -619,11 +619,10 @@ def _start_worker(rows: Any, shared: str) -> None:
     _ROWS, _REFERENCE_DIR = rows, Path(shared)
 
 
-def _compute_unit(config: StudyConfig, unit: list[tuple[Cell, tuple[str, str]]], study: str) -> int:
-    """Compute a unit's cells in order, putting each row on the queue as it finishes; returns the count."""
+def _compute_unit(config: StudyConfig, unit: list[tuple[Cell, tuple[str, str]]], study: str) -> None:
+    """Compute a unit's cells in order, putting each row on the queue as it finishes."""
     for cell, keys in unit:
         _ROWS.put(compute_cell(config, cell, study, keys))
-    return len(unit)
 
 
 def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None) -> StudyResult:

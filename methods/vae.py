@@ -165,10 +165,6 @@ class ConditionalVae(LatentCodeGenerator):
         self._update(self.opt_, nll + self.config.beta * kl + spectral)
         return {"nll": nll, "kl": kl}
 
-    def _spectral_on(self) -> bool:
-        """Whether the spectral moment term shapes the samples: raw windows with ``w_spectral`` > 0."""
-        return bool(self.config.w_spectral) and self.geometry_.dim == 1
-
     def _generate(self, y: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
         mean = super()._generate(y, gen)
         if not self.config.decoder_noise or self._spectral_on():  # the term gave the mean its power

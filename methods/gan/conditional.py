@@ -275,10 +275,14 @@ class ConditionalGenerator(Method):
         """
         from methods.gan.losses import band_log_power, class_mean_loss
 
-        if not self.config.w_spectral or self.geometry_.dim != 1:
+        if not self._spectral_on():
             return fake.new_zeros(())
         fake, real = (band_log_power(v, self.info.sfreq, DEFAULT_BANDS) for v in (fake, real))
         return self.config.w_spectral * class_mean_loss(fake, real, y)
+
+    def _spectral_on(self) -> bool:
+        """Whether the spectral moment term is in the loss: raw windows with ``w_spectral`` > 0."""
+        return bool(self.config.w_spectral) and self.geometry_.dim == 1
 
     @staticmethod
     def _update(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
