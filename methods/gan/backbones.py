@@ -232,9 +232,10 @@ class ConditionalUNet(nn.Module):
 
     An input convolution, ``depth`` stride-2 down blocks, one block at the deepest level, ``depth``
     up blocks (transposed convolution, concatenation with the encoder map of the same size,
-    convolution) and an output convolution. Every block scales and shifts its channels (FiLM) by
+    convolution) and an output convolution over the last map and the input window itself (so the
+    prediction keeps the window's rank when it has more channels than ``width``). Every block scales and shifts its channels (FiLM) by
     ``time MLP(sinusoidal(t)) + embed(y)`` (Ho et al. 2020's U-Net, much reduced: no residual
-    blocks, no normalisation, no attention, one convolution per block).
+    blocks, no normalisation, no attention, one convolution per block, an input skip to the output).
 
     Parameters
     ----------
@@ -261,7 +262,7 @@ class ConditionalUNet(nn.Module):
                                  for lv in range(geometry.depth, 0, -1))
         self.merges = nn.ModuleList(_CondBlock(conv(geometry, 2 * widths[lv - 1], widths[lv - 1], 1), widths[lv - 1],
                                                embed_dim) for lv in range(geometry.depth, 0, -1))
-        self.out = conv(geometry, width, geometry.channels, 1)
+        self.out = conv(geometry, width + geometry.channels, geometry.channels, 1)
 
     def forward(self, x: torch.Tensor, t: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
         """The prediction (n, channels, *size) for noisy windows ``x`` at steps ``t`` (n,) with labels ``y`` (n,).
@@ -276,4 +277,4 @@ class ConditionalUNet(nn.Module):
         for up, merge in zip(self.ups, self.merges):
             skip = skips.pop()
             h = merge(torch.cat([up(h, cond, output_size=skip.shape[2:]), skip], dim=1), cond)
-        return self.out(h)
+        return self.out(torch.cat([h, x], dim=1))
