@@ -71,10 +71,13 @@ class GeneratorConfig(ComponentConfig):
     lr, beta1, beta2 : float
         Adam's learning rate and betas.
     w_spectral : float
-        Raw windows only: weight of a spectral moment term added to the generator's loss (0,
-        none, in the papers), :func:`~methods.gan.losses.class_mean_loss` between the natural-log
-        band power (bands of :data:`~datasets.features.DEFAULT_BANDS`) of generated and real
-        windows of the batch's classes. DE grids are band powers already and get no such term.
+        Raw windows: weight of a spectral moment term added to the generator's loss (0, none, in
+        the papers), :func:`~methods.gan.losses.class_mean_loss` between the natural-log band
+        power (bands of :data:`~datasets.features.DEFAULT_BANDS`) of generated and real windows
+        of the batch's classes.
+    w_spectral_grid : float
+        DE grids: weight of the same term on the grids' own values (DE is half the log band power
+        plus a constant, so the grids are the band features already), standardised.
     """
 
     representation: str = "auto"
@@ -88,6 +91,7 @@ class GeneratorConfig(ComponentConfig):
     beta1: float = 0.5
     beta2: float = 0.999
     w_spectral: float = 0.0
+    w_spectral_grid: float = 0.0
 
     POSITIVE_INTS: ClassVar[tuple[str, ...]] = ("width", "depth", "time_kernel", "embed_dim", "epochs", "batch_size")
     """Integer fields that must be >= 1 (subclasses extend the tuple)."""
@@ -107,9 +111,11 @@ class GeneratorConfig(ComponentConfig):
         if self.time_kernel % 2 == 0 or self.depth > 6:
             raise ConfigError(f"{name}: time_kernel must be odd and depth at most 6, got time_kernel="
                               f"{self.time_kernel!r}, depth={self.depth!r}")
-        if isinstance(self.w_spectral, bool) or not (isinstance(self.w_spectral, (int, float)) and self.w_spectral >= 0):
-            raise ConfigError(f"{name}.w_spectral must be a number >= 0, got {self.w_spectral!r}; 0 switches the "
-                              "spectral moment term off")
+        for field in ("w_spectral", "w_spectral_grid"):
+            value = getattr(self, field)
+            if isinstance(value, bool) or not (isinstance(value, (int, float)) and value >= 0):
+                raise ConfigError(f"{name}.{field} must be a number >= 0, got {value!r}; 0 switches the spectral "
+                                  "moment term off")
         if not (0 <= self.beta1 < 1 and 0 <= self.beta2 < 1):
             raise ConfigError(f"{name}.beta1 and beta2 (Adam) must be in [0, 1), got {self.beta1!r}, {self.beta2!r}")
 
@@ -216,6 +222,7 @@ class ConditionalGenerator(Method):
             gen = torch.Generator().manual_seed(child_seed(rng))
             self.history_ = train_epochs(self._step, Z, torch.from_numpy(y), epochs=cfg.epochs,
                                          batch_size=cfg.batch_size, gen=gen, device=self.device)
+            self._after_training(torch.from_numpy(y), gen)
         for net in self.networks_:
             net.eval()
         return self
@@ -259,7 +266,10 @@ class ConditionalGenerator(Method):
         return torch.optim.Adam(params, lr=self.config.lr, betas=(self.config.beta1, self.config.beta2))
 
     def _spectral_loss(self, fake: torch.Tensor, real: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
-        """``w_spectral`` x the class-mean gap of log band power between raw ``fake`` and ``real`` (both labelled ``y``).
+        """The spectral moment term: weight x the class-mean gap of band features between ``fake`` and ``real``.
+
+        The band features are the log band power of raw windows (weight ``w_spectral``) and the
+        values of DE grids themselves (weight ``w_spectral_grid``), off-grid cells excluded.
 
         Parameters
         ----------
@@ -271,18 +281,26 @@ class ConditionalGenerator(Method):
         Returns
         -------
         Tensor, scalar
-            0 (without computing anything) when ``w_spectral`` is 0 or the windows are DE grids.
+            0 (without computing anything) when the representation's weight is 0.
         """
         from methods.gan.losses import band_log_power, class_mean_loss
 
-        if not self._spectral_on():
+        weight = self._spectral_weight()
+        if not weight:
             return fake.new_zeros(())
-        fake, real = (band_log_power(v, self.info.sfreq, DEFAULT_BANDS) for v in (fake, real))
-        return self.config.w_spectral * class_mean_loss(fake, real, y)
+        if self.geometry_.dim == 1:
+            fake, real = (band_log_power(v, self.info.sfreq, DEFAULT_BANDS) for v in (fake, real))
+        else:
+            fake, real = fake * self.live_, real * self.live_
+        return weight * class_mean_loss(fake, real, y)
+
+    def _spectral_weight(self) -> float:
+        """The spectral term's weight for the fitted representation: ``w_spectral`` (raw) or ``w_spectral_grid``."""
+        return self.config.w_spectral if self.geometry_.dim == 1 else self.config.w_spectral_grid
 
     def _spectral_on(self) -> bool:
-        """Whether the spectral moment term is in the loss: raw windows with ``w_spectral`` > 0."""
-        return bool(self.config.w_spectral) and self.geometry_.dim == 1
+        """Whether the spectral moment term is in the loss (its weight for the representation is > 0)."""
+        return bool(self._spectral_weight())
 
     @staticmethod
     def _update(optimiser: torch.optim.Optimizer, loss: torch.Tensor) -> None:
@@ -294,6 +312,9 @@ class ConditionalGenerator(Method):
     def _build(self, geometry: Geometry) -> list[nn.Module]:
         """Create the networks (and their optimisers) for windows of ``geometry``; return the networks."""
         raise NotImplementedError
+
+    def _after_training(self, y: torch.Tensor, gen: torch.Generator) -> None:
+        """Called once after the last update, networks still in training mode, with the fold's labels (n,); no-op here."""
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """One update on a standardised batch ``x`` (b, *window) with labels ``y`` (b,); returns its losses."""

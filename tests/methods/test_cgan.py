@@ -34,7 +34,7 @@ def test_each_batch_updates_d_then_g_with_the_non_saturating_loss():
     assert losses["loss_g"].item() == steps[1][1]
 
 
-def test_the_spectral_term_is_the_class_mean_gap_of_log_band_power_on_raw_windows_only():
+def test_the_spectral_term_is_the_class_mean_gap_of_log_band_power_or_of_the_de_grids_themselves():
     X, y = toy_data("raw")
     method = ConditionalGan(CganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     x, labels = torch.from_numpy((X[:8] - method.mean_) / method.std_), torch.from_numpy(y[:8])
@@ -42,9 +42,16 @@ def test_the_spectral_term_is_the_class_mean_gap_of_log_band_power_on_raw_window
     # Twice the amplitude is 4x the power, ln 4 more in every band: w x (ln 4)^2.
     assert method._spectral_loss(2 * x, x, labels).item() == pytest.approx(50 * math.log(4) ** 2, rel=1e-3)
     grids, y_grid = toy_data("de-grid")
+    grids[:, :, 0] = 0.0  # a row of cells off the scalp
     on_grids = ConditionalGan(CganConfig.tiny(), info=INFO).fit(grids, y_grid, rng=np.random.default_rng(0))
     g = torch.from_numpy(grids[:4])
-    assert on_grids._spectral_loss(g + 1, g, torch.from_numpy(y_grid[:4])) == 0  # DE grids get no term
+    # On grids the features are the (standardised) values of the cells on the scalp: a gap of 1 there.
+    on_scalp = on_grids.live_.mean().item()
+    assert on_scalp == pytest.approx(8 / 9) and on_grids.config.w_spectral_grid == 5
+    assert on_grids._spectral_loss(g + 1, g, torch.from_numpy(y_grid[:4])).item() == pytest.approx(5 * on_scalp)
+    paper = ConditionalGan(CganConfig.for_profile("paper", {"epochs": 1, "width": 4}), info=INFO).fit(
+        grids, y_grid, rng=np.random.default_rng(0))
+    assert paper._spectral_loss(g + 1, g, torch.from_numpy(y_grid[:4])) == 0  # no term in the paper profile
 
 
 def test_profiles_and_search_space():

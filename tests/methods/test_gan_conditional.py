@@ -47,7 +47,7 @@ def test_fit_rejects_windows_of_the_other_representation():
 @pytest.mark.parametrize("field, value, match", [
     ("representation", "de", "representation must be one of"), ("width", 0, "width must be an integer >= 1"),
     ("lr", 0.0, "lr must be a finite number > 0"), ("time_kernel", 8, "time_kernel must be odd"),
-    ("beta1", 1.0, "beta1 and beta2"),
+    ("beta1", 1.0, "beta1 and beta2"), ("w_spectral_grid", -1.0, "w_spectral_grid must be a number >= 0"),
 ])
 def test_bad_shared_settings_name_the_field(field, value, match):
     with pytest.raises(ConfigError, match=match):

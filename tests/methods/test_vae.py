@@ -100,3 +100,29 @@ def test_quick_profile_evidence_on_the_whole_fold_of_de_grids(synthetic_fold):  
 
 _TINY = {"width": 4, "latent_dim": 4, "embed_dim": 4, "epochs": 1, "batch_size": 16, "w_spectral": 0.0}
 """The plain conditional VAE: no spectral moment term, samples with decoder noise."""
+
+
+def _normalised_by_first_batch_norm(method, z, labels):
+    """What the decoder's first BatchNorm makes of the codes ``z``: its output before the affine part, (n, c, *size)."""
+    norm = method.decoder_.top_norm[0]
+    seen = []
+    handle = norm.register_forward_hook(lambda module, inputs, output: seen.append(output))
+    with torch.no_grad():
+        method._decode(z, labels)
+    handle.remove()
+    shape = (1, -1) + (1,) * (seen[0].ndim - 2)
+    return (seen[0] - norm.bias.reshape(shape)) / norm.weight.reshape(shape)
+
+
+def test_after_fit_the_decoder_normalises_prior_codes_with_their_own_statistics():
+    # Training decodes posterior codes; a VAE pulled far from the prior (beta small) leaves running
+    # statistics that do not fit prior codes unless fit re-estimates them on prior draws.
+    X, y = toy_data("raw", counts=(128, 128, 128))
+    config = VaeConfig.for_profile("quick", {**_TINY, "beta": 1e-4, "epochs": 3, "latent_dim": 8})
+    method = ConditionalVae(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    labels = torch.from_numpy(np.resize(y, 2048))
+    normalised = _normalised_by_first_batch_norm(method, method._prior(2048, torch.Generator().manual_seed(1)), labels)
+    per_channel = normalised.transpose(0, 1).flatten(1)
+    assert per_channel.mean(dim=1).abs().max() < 0.15
+    assert ((per_channel.std(dim=1) - 1).abs() < 0.15).all()
+    assert method.decoder_.top_norm[0].momentum == 0.1  # restored for any later training
