@@ -74,8 +74,17 @@ def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_
     check_generator(ConditionalDdpm, "de-grid", synthetic_fold, {})
 
 
-def _spy_on_updates(method):
-    """Replace ``_update`` and ``_spectral_loss`` with recorders; returns (updates, spectral calls)."""
+def _fitted_with_spies(representation, spectral_every):
+    """A tiny DDPM fitted on toy windows, its updates and spectral terms then recorded.
+
+    Returns
+    -------
+    method, x (6 standardised windows), labels (6,), updates (losses stepped on), calls (spectral terms)
+    """
+    X, y = toy_data(representation)
+    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "batch_size": 16,
+                                              "sample_steps": 3, "spectral_every": spectral_every})
+    method = ConditionalDdpm(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     updates, calls = [], []
     spectral = method._spectral_loss
 
@@ -86,16 +95,12 @@ def _spy_on_updates(method):
 
     method._spectral_loss = recorded
     method._update = lambda optimiser, loss: updates.append(loss.item())
-    return updates, calls
+    x = torch.from_numpy(((X[:6] - method.mean_) / method.std_).astype(np.float32))
+    return method, x, torch.from_numpy(y[:6]), updates, calls
 
 
 def test_every_spectral_every_th_update_on_raw_windows_adds_the_term_on_sampled_windows():
-    X, y = toy_data("raw")
-    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "batch_size": 16,
-                                              "sample_steps": 3, "spectral_every": 2})
-    method = ConditionalDdpm(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
-    updates, calls = _spy_on_updates(method)
-    x, labels = torch.from_numpy((X[:6] - method.mean_) / method.std_), torch.from_numpy(y[:6])
+    method, x, labels, updates, calls = _fitted_with_spies("raw", spectral_every=2)
     method.updates_ = 0
     gen = torch.Generator().manual_seed(0)
     mse = [method._step(x, labels, gen)["loss"].item() for _ in range(4)]
@@ -108,13 +113,8 @@ def test_every_spectral_every_th_update_on_raw_windows_adds_the_term_on_sampled_
 
 
 def test_de_grids_get_no_spectral_term_and_no_sampling_during_training():
-    X, y = toy_data("de-grid")
-    config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "batch_size": 16,
-                                              "sample_steps": 3, "spectral_every": 1})
-    method = ConditionalDdpm(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
-    updates, calls = _spy_on_updates(method)
+    method, x, labels, updates, calls = _fitted_with_spies("de-grid", spectral_every=1)
     method._generate = lambda *args: pytest.fail("the sampler ran during training on DE grids")
-    x, labels = torch.from_numpy(((X[:6] - method.mean_) / method.std_).astype(np.float32)), torch.from_numpy(y[:6])
     loss = method._step(x, labels, torch.Generator().manual_seed(0))["loss"].item()
     assert calls == [] and updates == [loss]
 
