@@ -140,7 +140,7 @@ class ConditionalVae(LatentCodeGenerator):
       noise and no term, the class difference in frontal alpha asymmetry was -0.01 of 1.21 and
       gamma power 1.6 nats too high; with the term and noise, gamma stayed 1.3 nats too high;
       with the term and the mean, 1.31 of 1.21 and band power within 0.41 nats (30 epochs).
-      60 epochs keep the largest gap within 0.40-0.43 nats for seeds 0-3 (30: up to 0.57).
+      With 60 epochs the largest gap is 0.22-0.43 nats for seeds 0-3 (30 epochs: up to 0.57).
 
     Attributes
     ----------
