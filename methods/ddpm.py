@@ -77,9 +77,10 @@ class DdpmConfig(GeneratorConfig):
         The predicted clean window is clipped to ``[-clip, clip]`` standardised units at every
         sampling step (DDPM clips images to [-1, 1]).
     spectral_every : int
-        Raw windows with ``w_spectral`` > 0: every ``spectral_every``-th update also runs the
-        sampler, with gradients, for the batch's labels and adds the spectral moment term between
-        its samples and the batch (see :class:`ConditionalDdpm`, Notes).
+        With the spectral moment term on (``w_spectral`` > 0 on raw windows, ``w_spectral_grid``
+        > 0 on grids): every ``spectral_every``-th update also runs the sampler, with gradients,
+        for the batch's labels and adds the term between its samples and the batch (see
+        :class:`ConditionalDdpm`, Notes).
 
     The other fields are :class:`~methods.gan.conditional.GeneratorConfig`'s; Adam at 2e-4
     with betas (0.9, 0.999); ``embed_dim`` (even) is the length of the time and label embedding.
@@ -233,7 +234,7 @@ class ConditionalDdpm(ConditionalGenerator):
         loss = (self.denoiser_(x_t, t, labels) * self.live_ - v).square().mean()
         self.updates_ += 1
         if self._spectral_on() and self.updates_ % cfg.spectral_every == 0:
-            loss_total = loss + self._spectral_loss(self._generate(y, gen) * self.live_, x, y)
+            loss_total = loss + self._spectral_loss(self._generate(y, gen), x, y)  # samples are masked already
         else:
             loss_total = loss
         self._update(self.opt_, loss_total)

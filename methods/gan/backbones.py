@@ -233,9 +233,10 @@ class ConditionalUNet(nn.Module):
     An input convolution, ``depth`` stride-2 down blocks, one block at the deepest level, ``depth``
     up blocks (transposed convolution, concatenation with the encoder map of the same size,
     convolution) and an output convolution over the last map and the input window itself (so the
-    prediction keeps the window's rank when it has more channels than ``width``). Every block scales and shifts its channels (FiLM) by
-    ``time MLP(sinusoidal(t)) + embed(y)`` (Ho et al. 2020's U-Net, much reduced: no residual
-    blocks, no normalisation, no attention, one convolution per block, an input skip to the output).
+    prediction is not limited to ``width`` feature channels when the window has more). Every block
+    scales and shifts its channels (FiLM) by ``time MLP(sinusoidal(t)) + embed(y)`` (Ho et al.
+    2020's U-Net, much reduced: no residual blocks, no normalisation, no attention, one
+    convolution per block, an input skip to the output).
 
     Parameters
     ----------

@@ -314,7 +314,10 @@ class ConditionalGenerator(Method):
         raise NotImplementedError
 
     def _after_training(self, y: torch.Tensor, gen: torch.Generator) -> None:
-        """Called once after the last update, networks still in training mode, with the fold's labels (n,); no-op here."""
+        """Called once after the last update, networks still in training mode, with the fold's labels (n,).
+
+        A no-op here; :class:`~methods.vae.ConditionalVae` re-estimates its decoder's BatchNorm statistics.
+        """
 
     def _step(self, x: torch.Tensor, y: torch.Tensor, gen: torch.Generator) -> dict[str, torch.Tensor]:
         """One update on a standardised batch ``x`` (b, *window) with labels ``y`` (b,); returns its losses."""
