@@ -71,6 +71,9 @@ def _parser() -> argparse.ArgumentParser:
     grid.add_argument("--quality", action=argparse.BooleanOptionalAction,
                       help="measure how real each method's synthetic windows look: spectra, MMD, Frechet distance, "
                            "train-on-synthetic-test-on-real, memorisation (default: on)")
+    grid.add_argument("--fit-budget", type=float, metavar="SECONDS",
+                      help="wall-clock seconds each generator fit may take; it stops earlier when its inner validation "
+                           "signal plateaus (default: the profile's)")
     settings = run.add_argument_group("settings")
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
@@ -206,7 +209,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "recipe", "attacks", "eps", "quality", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
+                  "recipe", "attacks", "eps", "quality", "fit_budget", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
                   "device", "force")
 
 

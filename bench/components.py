@@ -128,6 +128,10 @@ class Method(Component):
     ``trials=(trial_id, position)``, one entry per window, and the study's windows must not
     overlap.
 
+    A generator that holds out whole trials of the training fold to decide when its training
+    stops (:mod:`methods.gan.monitor`) sets ``inner_validation``; its :meth:`fit` then also gets
+    ``groups``, the trial of every window (a ``needs_trials`` method has them in ``trials``).
+
     A method whose paper trains the classifier in its own way (online augmentation, fine-tuning
     stages) sets ``paper_recipe`` and implements :meth:`paper_incompatibility` and
     :meth:`train_paper`; ``bench run --recipe paper`` then uses them instead of :meth:`sample`.
@@ -141,6 +145,7 @@ class Method(Component):
 
     augments: ClassVar[bool] = True
     needs_trials: ClassVar[bool] = False
+    inner_validation: ClassVar[bool] = False
     paper_recipe: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 

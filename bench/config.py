@@ -181,6 +181,15 @@ def load_yaml(path: str | Path) -> dict[str, Any]:
     return data
 
 
+def _scalar(value: Any) -> str:
+    """A config value as it reads in a label: ``true``, ``10``, ``0.5``, ``target``."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def config_hash(config: Any) -> str:
     """Stable 16-hex-digit hash of a config's plain form (key order does not matter)."""
     text = json.dumps(plain(config), sort_keys=True, default=repr)
@@ -247,6 +256,22 @@ class ComponentConfig:
     """
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {}
+    ALGORITHM: ClassVar[tuple[str, ...]] = ()
+    """Fields that define the published algorithm (loss terms and weights, filters, update schedules).
+
+    Profiles change sizes and time only, so no profile sets one of these (a contract check); a
+    value other than the default makes the config a named variant (:meth:`variant`).
+    """
+
+    def variant(self) -> str:
+        """The algorithm fields set away from the published defaults, ``name=value`` joined by commas.
+
+        Empty for the published algorithm. The runner appends it to the method's name in every
+        row (``escgan[filter=target]``), so a changed algorithm is never reported as the paper's.
+        """
+        fields = {f.name: f for f in dataclasses.fields(self)}
+        changed = [name for name in self.ALGORITHM if getattr(self, name) != fields[name].default]
+        return ",".join(f"{name}={_scalar(getattr(self, name))}" for name in changed)
 
     @classmethod
     def for_profile(cls, profile: str, overrides: Mapping[str, Any] | None = None, *, where: str | None = None):

@@ -68,6 +68,14 @@ class ResultRow:
     quality : dict of str to float
         Generation quality of the method's synthetic windows (:mod:`bench.fold_quality`); table
         columns ``quality.<metric>``. Empty for ``none``, the ``paper`` recipe, or ``quality`` off.
+    profile : str
+        The study's profile (``quick``, ``paper``): sizes and time of every component.
+    fit_stop : str
+        Why a generator's training stopped (``plateau``, ``budget``, ``epochs``); empty for
+        methods without one. Its numbers are the ``method.fit.*`` columns.
+    fit_curve : list of dict
+        The generator's inner-validation signal per evaluation (``epoch``, ``step``, ``seconds``,
+        ``signal``); logged to MLflow as the history of ``fit.signal``, not a table column.
     """
 
     study: str
@@ -96,6 +104,9 @@ class ResultRow:
     robust_reasons: dict[str, str] = field(default_factory=dict)
     attacks: dict[str, str] = field(default_factory=dict)
     quality: dict[str, float] = field(default_factory=dict)
+    profile: str = ""
+    fit_stop: str = ""
+    fit_curve: list[dict[str, float]] = field(default_factory=list)
 
     def flat(self) -> dict[str, Any]:
         """One table row: ids, counts, every metric and time as its own column."""
@@ -105,6 +116,7 @@ class ResultRow:
         out.update({f"method.{k}": v for k, v in out.pop("method_stats").items()})
         out.pop("confusion")
         out.pop("attacks")
+        out.pop("fit_curve")
         out["robust_reason"] = "; ".join(dict.fromkeys(out.pop("robust_reasons").values()))
         out.update({f"robust.{k}": v for k, v in out.pop("robust").items()})
         out.update({f"quality.{k}": v for k, v in out.pop("quality").items()})
@@ -113,14 +125,14 @@ class ResultRow:
     def to_json(self) -> str:
         # NaN is not JSON; store it as null and restore it on load.
         data = asdict(self)
-        for name in ("metrics", "robust", "quality"):
+        for name in ("metrics", "robust", "quality", "method_stats"):
             data[name] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data[name].items()}
         return json.dumps(data, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> ResultRow:
         data = json.loads(text)
-        for name in ("metrics", "robust", "quality"):  # records written before attacks existed have no "robust"
+        for name in ("metrics", "robust", "quality", "method_stats"):  # records written before attacks existed have no "robust"
             data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}
         return cls(**data)
 

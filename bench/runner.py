@@ -231,10 +231,10 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
 
 
 def _new_row(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, str]) -> ResultRow:
-    return ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol, method=cell.method,
-                     classifier=cell.classifier, seed=cell.seed, fold=cell.fold_name,
-                     leaky=PROTOCOLS.get(cell.protocol).leaky, status="ok", recipe=config.recipe_of(cell.method),
-                     cell_key=keys[0], group_key=keys[1])
+    return ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol,
+                     method=config.method_label(cell.method), classifier=cell.classifier, seed=cell.seed,
+                     fold=cell.fold_name, leaky=PROTOCOLS.get(cell.protocol).leaky, status="ok",
+                     recipe=config.recipe_of(cell.method), profile=config.profile, cell_key=keys[0], group_key=keys[1])
 
 
 def _representations(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow) -> tuple[str, str] | None:
@@ -299,9 +299,11 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         tic = time.perf_counter()
         method.train_paper(classifier, x_train, y_train, rng=clf_rng)
         row.method_stats = dict(method.stats_)
+        row.fit_stop, row.fit_curve = _fit_trace(getattr(method, "fit_report_", None))
     else:
         made = _synthetic(config, cell, split, ctx, method, method_rep, quality=quality)
         x_syn, y_syn, fit_s, sample_s, row.method_stats = made.x, made.y, made.fit_s, made.sample_s, dict(made.stats)
+        row.fit_stop, row.fit_curve = _fit_trace(made.fit_report)
         row.quality = dict(made.quality)
         if len(y_syn):
             x_syn = ctx.views.convert(x_syn, method_rep, clf_rep)
@@ -335,6 +337,11 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         tic = time.perf_counter()
         _attack(config, cell, split, ctx, classifier, clf_rep, x_test, y_test, proba, row)
         row.times["attack_s"] = time.perf_counter() - tic
+
+
+def _fit_trace(report: Any) -> tuple[str, list[dict[str, float]]]:
+    """A generator's stop reason and inner-signal curve (:class:`methods.gan.monitor.FitReport`); empty for other methods."""
+    return ("", []) if report is None else (report.stop_reason, [dict(point) for point in report.curve or ()])
 
 
 def _new_classifier(config: StudyConfig, cell: Cell, info: DataInfo) -> Any:
@@ -384,6 +391,7 @@ class _Synthetic:
     fit_s: float
     sample_s: float
     stats: dict[str, float]
+    fit_report: Any = None
     quality: dict[str, float] = field(default_factory=dict)
     quality_x: np.ndarray | None = None
     quality_y: np.ndarray | None = None
@@ -423,7 +431,7 @@ def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, 
         tic = time.perf_counter()
         x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *split.where, cell.method, "sample"))
         sample_s = time.perf_counter() - tic
-        made = _Synthetic(x_syn, y_syn, fit_s, sample_s, dict(method.stats_))
+        made = _Synthetic(x_syn, y_syn, fit_s, sample_s, dict(method.stats_), getattr(method, "fit_report_", None))
         if quality and method.augments:
             tic = time.perf_counter()
             _sample_quality(config, cell, split, ctx, method, method_rep, made)
@@ -519,6 +527,8 @@ def _fit_method(cell: Cell, split: Split, ctx: DataContext, method: Any, method_
     y, _ = ctx.labels(cell.task)
     train = split.train
     trials = {"trials": (ctx.groups.trial_id[train], ctx.groups.position[train])} if method.needs_trials else {}
+    if method.inner_validation and not method.needs_trials:
+        trials["groups"] = ctx.groups.trial_id[train]  # its inner validation split holds out whole trials
     tic = time.perf_counter()
     method.fit(ctx.views.real(method_rep, train), y[train], rng=derive(cell.seed, *split.where, cell.method, "fit"),
                **trials)
@@ -715,9 +725,13 @@ def _log_cell(tracker: Any, config: StudyConfig, cell: Cell, row: ResultRow, par
     artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}
     if row.confusion:
         artifacts["confusion_matrix.json"] = {"labels": list(range(len(row.confusion))), "rows_true_cols_pred": row.confusion}
+    if row.fit_stop:
+        tags["bench.fit_stop"] = row.fit_stop
+    series = {f"fit.{name}": {int(p["epoch"]): p[name] for p in row.fit_curve} for name in ("signal", "seconds")
+              if row.fit_curve}
     tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}",
                      {**params, "seed": cell.seed, "fold": cell.fold_name, **attack_params}, metrics, tags, artifacts,
-                     replace=replace)
+                     replace=replace, series=series)
 
 
 def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, table: pd.DataFrame,

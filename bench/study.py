@@ -17,6 +17,7 @@ fail at once, with the field, the rule and the fix. Component settings live unde
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 from collections.abc import Mapping
@@ -97,6 +98,9 @@ class StudyConfig:
         Measure the generation quality of every augmenting method's synthetic windows
         (:mod:`bench.fold_quality`): results columns ``quality.<metric>`` and the spectra and DE
         grids under ``<out>/quality/`` that the report plots.
+    fit_budget : float or None
+        Wall-clock seconds each generator fit may take (``--fit-budget``): sets ``fit_budget_s``
+        of every generator whose ``method`` overrides do not set it (None: the profile's).
     method, classifier, dataset, attack : dict of name -> dict
         Config overrides per component, applied on top of the profile.
     data_dir : str or None
@@ -141,6 +145,7 @@ class StudyConfig:
     eps: tuple[float, ...] = (0.01, 0.05, 0.1)
     attack: dict[str, dict[str, Any]] = field(default_factory=dict)
     quality: bool = True
+    fit_budget: float | None = None
     data_dir: str | None = None
     experiment: str = "bench"
     tracking_uri: str | None = None
@@ -169,6 +174,8 @@ class StudyConfig:
             raise ConfigError(f"recipe must be one of {RECIPES}, got {self.recipe!r}")
         if self.device not in DEVICES and not self.device.startswith("cuda:"):
             raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
+        if self.fit_budget is not None and not (math.isfinite(self.fit_budget) and self.fit_budget > 0):
+            raise ConfigError(f"fit_budget must be a number of seconds > 0, got {self.fit_budget!r}; e.g. --fit-budget 120")
         if self.jobs < 0 or self.threads < 0:
             raise ConfigError(f"jobs and threads must be >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
         Policy.parse(self.policy)
@@ -206,8 +213,17 @@ class StudyConfig:
         return "paper" if self.recipe == "paper" and METHODS.get(method).paper_recipe else "default"
 
     def method_config(self, name: str) -> ComponentConfig:
-        """The resolved config of method ``name``: its profile plus the ``method`` overrides."""
-        return METHODS.get(name).Config.for_profile(self.profile, self.method.get(name), where=f"method.{name}")
+        """The resolved config of method ``name``: its profile, ``fit_budget`` for a generator, the ``method`` overrides."""
+        config_cls = METHODS.get(name).Config
+        budget = ({"fit_budget_s": self.fit_budget}
+                  if self.fit_budget is not None and "fit_budget_s" in {f.name for f in dataclasses.fields(config_cls)}
+                  else {})
+        return config_cls.for_profile(self.profile, {**budget, **self.method.get(name, {})}, where=f"method.{name}")
+
+    def method_label(self, name: str) -> str:
+        """How results name method ``name``: with its variant when the config changes the algorithm (``escgan[filter=target]``)."""
+        variant = self.method_config(name).variant()
+        return f"{name}[{variant}]" if variant else name
 
     def classifier_config(self, name: str) -> ComponentConfig:
         """The resolved config of classifier ``name``."""

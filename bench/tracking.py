@@ -147,13 +147,19 @@ class Tracker:
         return run.info.run_id
 
     def log_cell(self, parent_id: str, name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
-                 tags: Mapping[str, str], artifacts: Mapping[str, Any], replace: Iterable[str] = ()) -> str:
-        """One finished nested run; runs listed in ``replace`` (an older copy of the cell) are deleted."""
+                 tags: Mapping[str, str], artifacts: Mapping[str, Any], replace: Iterable[str] = (),
+                 series: Mapping[str, Mapping[int, float]] = {}) -> str:
+        """One finished nested run; runs listed in ``replace`` (an older copy of the cell) are deleted.
+
+        ``series`` maps a metric name to its values by step (a generator's inner signal per epoch),
+        logged as that metric's history so the MLflow UI plots it.
+        """
         for run_id in replace:
             self.client.delete_run(run_id)
         run = self.client.create_run(self.experiment_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
         run_id = run.info.run_id
         self._log(run_id, params=params, metrics=metrics)
+        self._log_series(run_id, series)
         for path, content in artifacts.items():
             if isinstance(content, str):
                 self.client.log_text(run_id, content, path)
@@ -214,11 +220,7 @@ class Tracker:
                                            TRIAL_TAG: str(number), STATE_TAG: state})
         run_id = run.info.run_id
         self._log(run_id, params=params, metrics=metrics)
-        now = int(time.time() * 1000)
-        stepped = [Metric(name, float(v), now, int(step)) for name, values in series.items()
-                   for step, v in sorted(values.items()) if v is not None and not math.isnan(float(v))]
-        for chunk in _chunks(stepped, 1000):
-            self.client.log_batch(run_id, metrics=chunk)
+        self._log_series(run_id, series)
         self.client.set_terminated(run_id, _RUN_STATUS.get(state, "FAILED"))
         return run_id
 
@@ -239,6 +241,14 @@ class Tracker:
             self.client.log_batch(run_id, params=chunk)
         if m or t:
             self.client.log_batch(run_id, metrics=m, tags=t)
+
+    def _log_series(self, run_id: str, series: Mapping[str, Mapping[int, float]]) -> None:
+        """Stepped metrics: each name's values by step (NaN and None left out)."""
+        now = int(time.time() * 1000)
+        stepped = [Metric(name, float(v), now, int(step)) for name, values in series.items()
+                   for step, v in sorted(values.items()) if v is not None and not math.isnan(float(v))]
+        for chunk in _chunks(stepped, 1000):
+            self.client.log_batch(run_id, metrics=chunk)
 
     def log_report(self, folder: str | Path) -> str:
         """Log the files of a report folder as artifacts ``report/...`` of the experiment's ``report`` run."""

@@ -20,8 +20,8 @@ class CganConfig(LatentConfig):
     """
 
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "latent_dim": 32, "epochs": 30, "batch_size": 32, "lr": 1e-3, "w_spectral": 50.0,
-                  "w_spectral_grid": 5.0},
+        "quick": {"width": 16, "latent_dim": 32, "epochs": 60, "batch_size": 32, "lr": 1e-3, "patience": 6,
+                  "fit_budget_s": 100.0},
         "paper": {},
     }
 

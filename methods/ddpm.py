@@ -99,9 +99,11 @@ class DdpmConfig(GeneratorConfig):
     POSITIVE_INTS: ClassVar[tuple[str, ...]] = GeneratorConfig.POSITIVE_INTS + ("n_steps", "sample_steps",
                                                                                 "spectral_every")
     POSITIVE_FLOATS: ClassVar[tuple[str, ...]] = GeneratorConfig.POSITIVE_FLOATS + ("clip",)
+    ALGORITHM: ClassVar[tuple[str, ...]] = GeneratorConfig.ALGORITHM + ("n_steps", "eta", "p_uncond", "guidance",
+                                                                        "clip", "spectral_every")
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "embed_dim": 32, "epochs": 40, "batch_size": 32, "lr": 1e-3, "sample_steps": 20,
-                  "eta": 0.0, "w_spectral": 50.0},
+        "quick": {"width": 16, "embed_dim": 32, "epochs": 80, "batch_size": 32, "lr": 1e-3, "sample_steps": 20,
+                  "patience": 6, "eval_every": 2, "fit_budget_s": 100.0},
         "paper": {},
     }
 

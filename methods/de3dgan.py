@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
 from bench.components import Classifier, Method, check_windows
-from bench.config import ComponentConfig
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
 from bench.seeding import child_seed, torch_rng
 from datasets.features import DE3DGAN_FEATURES, de_video
+from methods.gan.monitor import FitMonitor, Probe, StoppingConfig, monitored_split
 
 if TYPE_CHECKING:
     import torch
@@ -28,8 +29,8 @@ U-Net's three poolings, so BatchNorm has more than one value per channel even in
 
 
 @dataclass(frozen=True)
-class De3dganConfig(ComponentConfig):
-    """DE-3DGAN settings; the defaults (``paper`` profile) are the reference code's (spec §3-5).
+class De3dganConfig(StoppingConfig):
+    """DE-3DGAN settings; the defaults (``paper`` profile) are the reference code's.
 
     Parameters
     ----------
@@ -48,7 +49,7 @@ class De3dganConfig(ComponentConfig):
     w_spectral : float
         Weight of a phase-free band log-power loss in G's loss
         (:func:`methods.gan.losses.band_log_power_loss` over the DE bands, per frame and cell); 0 in
-        the reference, 5 in ``quick`` (see Notes).
+        the reference and in every profile: a variant (see Notes).
     d_schedule : {"epoch", "batch"}
         The critic is stepped on every batch of every ``d_every``-th epoch (the reference) or on
         every ``d_every``-th batch (GANSER).
@@ -56,13 +57,17 @@ class De3dganConfig(ComponentConfig):
         5.
     de_norm : bool
         z-score every DE window across its electrode cells and bands (the 4D-CRNN pipeline the
-        spec assumes produced the reference's DE files).
+        reference's DE files come from; the reference ships no extraction code).
     finetune_epochs, finetune_lr, w_feature : int, float, float
         ``paper`` recipe, stage 3: 300 epochs at lr 1e-5 (Adam, the classifier's weight decay and
         batch size), loss CE(real) + 0.5 x MSE(features(real), features(twin)).
     denorm : {"de", "raw"}
-        ``paper`` recipe: twins are de-normalised with their trial's DE statistics (the reference,
-        spec §2.5 and §7 #6) or with its raw statistics.
+        ``paper`` recipe: twins are de-normalised with their trial's DE statistics (the reference)
+        or with its raw statistics.
+
+    The stopping fields are :class:`~methods.gan.monitor.StoppingConfig`'s. The fields in
+    ``ALGORITHM`` are the published algorithm: no profile changes them, and a study that does
+    reports the method as a variant (``de3dgan[w_spectral=5]``).
     """
 
     base: int = 32
@@ -84,13 +89,17 @@ class De3dganConfig(ComponentConfig):
     w_feature: float = 0.5
     denorm: str = "de"
 
+    ALGORITHM: ClassVar[tuple[str, ...]] = ("w_gp", "w_recon", "w_spectral", "d_schedule", "d_every", "de_norm",
+                                            "w_feature", "denorm")
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"base": 4, "critic_width": 0.125, "critic_hidden": 64, "epochs": 6, "batch_trials": 4,
-                  "lr_g": 1e-3, "lr_d": 1e-4, "d_every": 3, "w_spectral": 5.0, "finetune_epochs": 3, "finetune_lr": 1e-4},
+        "quick": {"base": 4, "critic_width": 0.125, "critic_hidden": 64, "epochs": 30, "batch_trials": 4,
+                  "lr_g": 1e-3, "lr_d": 1e-4, "patience": 4, "fit_budget_s": 280.0, "finetune_epochs": 3,
+                  "finetune_lr": 1e-4},
         "paper": {},
     }
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         for name in ("base", "critic_hidden", "epochs", "batch_trials", "d_every", "finetune_epochs"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -171,8 +180,7 @@ class De3dGan(Method):
     "DE-3DGAN: A Differential Entropy-Driven 3D Generative Framework for EEG-Based Emotion
     Recognition", IEEE NER 2025. Reference code: github.com/K1os2U/DE-3DGAN at ``442b7e2``
     (``3D-UNet_GAN_Valence.py``, ``SA-ST_Net_Classifier_Valence.py``,
-    ``Finetune_Classifier_Valence.py``), built on GANSER (Zhang et al., IEEE TAC 2022); spec
-    ``specs/de3dgan.md``.
+    ``Finetune_Classifier_Valence.py``), built on GANSER (Zhang et al., IEEE TAC 2022).
 
     Input: ``raw-grid`` frames (n, 128, 9, 9) of whole 1-s, non-overlapping windows; the runner
     also passes each frame's trial and position (``needs_trials``). The DEAP recipe subtracts
@@ -188,7 +196,7 @@ class De3dGan(Method):
       trial's training frames are cut into runs of consecutive frames; runs shorter than 8 s are
       not used by G (``stats_["frames_covered"]`` says how much was).
     - **DE is computed here**, from the training frames (the reference loads precomputed files
-      and has no extraction code): the spec's recipe (theta 4-8, alpha 8-14, beta 14-31, gamma
+      and has no extraction code): the 4D-CRNN recipe (theta 4-8, alpha 8-14, beta 14-31, gamma
       31-45 Hz, 3rd-order causal Butterworth over the whole run, ln(2 pi e var), ddof 1) on
       half-second windows, then each window z-scored over its electrode cells and bands. The
       frames are the baseline-template-removed raw frames, so no separate DE baseline is removed.
@@ -196,27 +204,34 @@ class De3dGan(Method):
       Trials of different lengths go into different batches.
     - **Mask**: G's output and the normalised real frames are multiplied by the electrode cells
       of the training frames. The reference derives the mask from the normalised input, which
-      makes it all ones (spec §7 #5), and then compares G's output with normalised real frames
+      makes it all ones, and then compares G's output with normalised real frames
       whose empty cells are a non-zero constant.
     - **Scale of generated frames**: :meth:`sample` de-normalises G's output with the source
       trial's raw statistics, so synthetic frames are in the real frames' units; the reference's
-      choice (the DE statistics, spec §7 #6) applies to the ``paper`` recipe's twins by default
+      choice (the DE statistics) applies to the ``paper`` recipe's twins by default
       (``denorm``).
     - ``sample`` cycles over the trials of a class when more frames are asked for than they
       yield: G is deterministic, so repeats are exact; a warning says so and
       ``stats_["unique_fraction"]`` records it.
-    - **A band-power term in ``quick``** (``w_spectral`` 5; 0, the reference, in ``paper``):
-      G's loss adds the squared difference of log band power (the four DE bands) between each
+    - **Inner validation and early stopping** (the reference trains 300 epochs and keeps the
+      last): G trains on the runs of the fold minus 20 % of its trials; after each epoch the
+      frames G makes from its training runs train a small probe classifier (band log-power,
+      :mod:`methods.gan.monitor`) that is scored on the held-out trials' real frames; the state
+      with the best score is kept and training stops on a plateau (``patience``, off in
+      ``paper``) or at ``fit_budget_s``. Held-out runs get frames at :meth:`sample` time like
+      every other run.
+    - **A band-power term, as an opt-in variant** (``w_spectral`` > 0, shown as
+      ``de3dgan[w_spectral=5]``; 0, the reference, in every profile): G's loss adds the squared difference of log band power (the four DE bands) between each
       generated and real frame and cell. G is deterministic and its input carries power, not
       phase, so the reconstruction MSE pulls it towards the conditional mean, zero for band-
       limited noise; only the critic pushes power back, which the reference buys with 300
       epochs at base 32. Measured on fold 0 of the synthetic dataset (128 training trials,
       10 epochs): without the term, generated band DE was 1.7, 1.9, 1.0 and 0.5 nats below the
       real frames' (theta to gamma); with it at 5 (20 epochs), within 0.12 nats, and with the
-      ``quick`` profile's 6 epochs within 0.24 nats (-0.06, -0.24, -0.11, 0.00).
-    - The ``quick`` profile (base 4, critic width 1/8, 6 epochs of 4 trials, learning rates
-      1e-3 / 1e-4, critic stepped in every 3rd epoch, 3 fine-tuning epochs at 1e-4) is a CPU
-      setting, 50 s per fit on one core for 128 trials of 20 s; ``paper`` is the reference's.
+      earlier quick profile's 6 epochs within 0.24 nats (-0.06, -0.24, -0.11, 0.00).
+    - The ``quick`` profile is the reference's objective and critic schedule (every batch of
+      every 5th epoch) at CPU sizes: base 4, critic width 1/8, batches of 4 trials, learning
+      rates 1e-3 / 1e-4, at most 30 epochs, patience 4, 280 s, and 3 fine-tuning epochs at 1e-4.
     - The critic's loss and penalty are computed only in the epochs where it steps; the
       reference computes them on every batch and discards them in the other epochs.
     - Randomness comes from the cell's derived generator; the reference sets no seed.
@@ -236,12 +251,13 @@ class De3dGan(Method):
     Config = De3dganConfig
     representation = "raw-grid"
     needs_trials = True
+    inner_validation = True
     paper_recipe = True
     config: De3dganConfig
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
             trials: tuple[np.ndarray, np.ndarray] | None = None) -> De3dGan:
-        """Train G and the critic on the training frames, grouped into runs of their trials.
+        """Train G and the critic on the training frames, grouped into runs of their trials, minus an inner validation split.
 
         Parameters
         ----------
@@ -266,11 +282,25 @@ class De3dGan(Method):
             raise MethodError(f"{self.name}: no run of {MIN_FRAMES} or more consecutive training frames of one trial; "
                               "DE-3DGAN generates whole trials (use a protocol that keeps trials whole)")
         self.de_ = [self._de(X[run]) for run in self.runs_]
-        self.stats_ = {"frames_covered": sum(map(len, self.runs_)) / len(X)}
+        fit, val = monitored_split(self.config, trials[0], y, rng)
+        held = np.zeros(len(X), dtype=bool)
+        held[val] = True
+        train_runs = [i for i, run in enumerate(self.runs_) if not held[run[0]]]
+        if not train_runs:  # every run's trial was held out: train on all of them, without a signal
+            train_runs, val = list(range(len(self.runs_))), val[:0]
+        probe = (Probe(X[fit], y[fit], X[val], y[val], "raw-grid", self.info.sfreq, self.info.n_classes)
+                 if len(val) else None)
         with torch_rng(rng):
             self._build(X.shape[1])
-            self.history_ = self._train(torch.Generator().manual_seed(child_seed(rng)), rng)
+            gen = torch.Generator().manual_seed(child_seed(rng))
+            probe_rng = np.random.default_rng(child_seed(rng))
+            monitor = FitMonitor(self.config, self.config.epochs, [self.generator_, self.critic_], probe,
+                                 lambda counts: self._frames(counts, train_runs, probe_rng)[:2], label=self.name)
+            self.history_ = self._train(train_runs, gen, monitor)
+            self.fit_report_ = monitor.finish()
         self.generator_.eval(), self.critic_.eval()
+        self.stats_ = {"frames_covered": sum(len(self.runs_[i]) for i in train_runs) / len(X),
+                       **self.fit_report_.stats()}
         return self
 
     def _de(self, frames: np.ndarray) -> np.ndarray:
@@ -288,13 +318,13 @@ class De3dGan(Method):
         self.critic_ = sa_st_critic(n_times, cfg.critic_width, cfg.critic_hidden).to(self.device)
         self._mask = torch.from_numpy(self.mask_).to(self.device)
 
-    def _batches(self, gen: torch.Generator) -> list[list[int]]:
-        """Runs of equal length, shuffled, in batches of ``batch_trials``."""
+    def _batches(self, runs: list[int], gen: torch.Generator) -> list[list[int]]:
+        """The given runs (indices into ``runs_``), shuffled, in batches of ``batch_trials`` runs of equal length."""
         import torch
 
         by_length: dict[int, list[int]] = {}
-        for i in torch.randperm(len(self.runs_), generator=gen).tolist():
-            by_length.setdefault(len(self.runs_[i]), []).append(i)
+        for k in torch.randperm(len(runs), generator=gen).tolist():
+            by_length.setdefault(len(self.runs_[runs[k]]), []).append(runs[k])
         batches = [group[j : j + self.config.batch_trials] for group in by_length.values()
                    for j in range(0, len(group), self.config.batch_trials)]
         return [batches[k] for k in torch.randperm(len(batches), generator=gen).tolist()]
@@ -309,7 +339,7 @@ class De3dGan(Method):
         raw = torch.from_numpy(np.stack([self.X_[self.runs_[i]] for i in batch])).float().to(self.device)
         return robust_norm(de)[0], robust_norm(raw)[0] * self._mask
 
-    def _train(self, gen: torch.Generator, rng: np.random.Generator) -> list[dict[str, float]]:
+    def _train(self, runs: list[int], gen: torch.Generator, monitor: FitMonitor) -> list[dict[str, float]]:
         import torch
         import torch.nn.functional as F
 
@@ -319,11 +349,11 @@ class De3dGan(Method):
         cfg, G, D = self.config, self.generator_, self.critic_
         opt_g = torch.optim.Adam(G.parameters(), lr=cfg.lr_g, weight_decay=cfg.weight_decay)
         opt_d = torch.optim.Adam(D.parameters(), lr=cfg.lr_d, weight_decay=cfg.weight_decay)
-        history = []
+        history, steps = [], 0
         for epoch in range(1, cfg.epochs + 1):
             G.train(), D.train()
             sums, d_steps = {"loss_g": 0.0, "loss_d": 0.0}, 0
-            batches = self._batches(gen)
+            batches = self._batches(runs, gen)
             for step, batch in enumerate(batches):
                 de, raw = self._pair(batch)
                 n_times = raw.shape[2]
@@ -347,8 +377,12 @@ class De3dGan(Method):
                 loss_g.backward()
                 opt_g.step()
                 sums["loss_g"] += loss_g.item() / len(batches)
+                steps += 1
             sums["loss_d"] = sums["loss_d"] / d_steps if d_steps else float("nan")
             history.append(sums)
+            G.eval(), D.eval()  # the monitor generates frames as sample() does
+            if monitor.after_epoch(epoch, steps):
+                break
         return history
 
     def generate(self, run: int, denorm: str = "raw") -> np.ndarray:
@@ -380,31 +414,51 @@ class De3dGan(Method):
         return (out * self._mask).cpu().numpy()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        X, y, distinct = self._frames(counts, range(len(self.runs_)), rng, repeat=True)
+        self.stats_ = {**self.stats_, **({"unique_fraction": distinct / len(y)} if len(y) else {})}
+        return X, y
+
+    def _frames(self, counts: dict[int, int], runs: Sequence[int], rng: np.random.Generator,
+                repeat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
+        """Generated frames of each class ``c``, ``counts[c]`` of them, from the given training runs.
+
+        Runs of the class are drawn in random order and generated whole until enough frames are
+        there. G is deterministic, so when the runs yield fewer frames, ``repeat`` cycles over them
+        (with a warning) and a class without runs is an error; without it fewer are returned.
+
+        Returns
+        -------
+        X : ndarray, shape (n, n_times, H, W)
+        y : ndarray of int64, shape (n,), grouped by class in ascending order
+        distinct : int
+            Frames among ``X`` that are not repeats.
+        """
         parts = [np.empty((0,) + self.X_.shape[1:], dtype=np.float32)]
         labels = [np.empty(0, dtype=np.int64)]
-        returned = unique = 0
+        distinct = 0
         for target, n in sorted(counts.items()):
             if not n:
                 continue
-            runs = [i for i, run in enumerate(self.runs_) if self.y_[run[0]] == target]
-            if not runs:
+            of_class = [i for i in runs if self.y_[self.runs_[i][0]] == target]
+            if not of_class and not repeat:  # the monitor's draw: a class without runs gives none
+                continue
+            if not of_class:
                 raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from")
             frames, got = [], 0
-            for i in rng.permutation(runs):
+            for i in rng.permutation(of_class):
                 frames.append(self.generate(int(i)))
                 got += len(frames[-1])
                 if got >= n:
                     break
             pool = np.concatenate(frames)
-            if got < n:
+            if got < n and repeat:
                 log.warning("%s: the %d training trials of class %d give %d distinct frames; repeating them to reach %d",
-                            self.name, len(runs), target, got, n)
+                            self.name, len(of_class), target, got, n)
                 pool = pool[np.arange(n) % got]
             parts.append(pool[:n])
-            labels.append(np.full(n, target, dtype=np.int64))
-            returned, unique = returned + n, unique + min(n, got)
-        self.stats_ = {**self.stats_, **({"unique_fraction": unique / returned} if returned else {})}
-        return np.concatenate(parts), np.concatenate(labels)
+            labels.append(np.full(len(parts[-1]), target, dtype=np.int64))
+            distinct += min(n, got)
+        return np.concatenate(parts), np.concatenate(labels), distinct
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
         """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are n/a."""

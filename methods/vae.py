@@ -71,8 +71,9 @@ class VaeConfig(LatentConfig):
     beta: float = 1.0
     decoder_noise: bool = True
 
+    ALGORITHM: ClassVar[tuple[str, ...]] = LatentConfig.ALGORITHM + ("beta", "decoder_noise")
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "latent_dim": 16, "epochs": 60, "batch_size": 32, "w_spectral": 1000.0},
+        "quick": {"width": 16, "latent_dim": 16, "epochs": 100, "batch_size": 32, "patience": 6, "fit_budget_s": 100.0},
         "paper": {},
     }
 

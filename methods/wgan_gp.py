@@ -37,10 +37,11 @@ class WganGpConfig(LatentConfig):
     n_critic: int = 5
     w_gp: float = 10.0
 
+    ALGORITHM: ClassVar[tuple[str, ...]] = LatentConfig.ALGORITHM + ("n_critic", "w_gp")
     POSITIVE_INTS: ClassVar[tuple[str, ...]] = LatentConfig.POSITIVE_INTS + ("n_critic",)
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
-        "quick": {"width": 16, "latent_dim": 32, "epochs": 40, "batch_size": 32, "lr": 1e-3, "beta1": 0.5,
-                  "n_critic": 2, "w_spectral": 50.0, "w_spectral_grid": 5.0},
+        "quick": {"width": 16, "latent_dim": 32, "epochs": 100, "batch_size": 32, "lr": 1e-3, "beta1": 0.5,
+                  "patience": 6, "fit_budget_s": 100.0},
         "paper": {},
     }
 

@@ -47,6 +47,7 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
         status = "ok" if statuses == {"ok"} else ("failed" if "failed" in statuses else "n/a")
         record = dict(zip(GROUP, key))
         record.update(leaky=bool(group["leaky"].iloc[0]), status=status,
+                      profile=str(group["profile"].iloc[0]) if "profile" in group else "",
                       reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
                       n_cells=int(len(ok)))
         for metric in (*METRICS, *extra):
@@ -75,7 +76,9 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
     blocks = []
     for (dataset, task, protocol), part in summary.groupby(["dataset", "task", "protocol"], sort=False):
         leaky = bool(part["leaky"].iloc[0])
-        title = f"{dataset} / {task} / {protocol}" + ("  [LEAKY protocol: test windows share trials with training]" if leaky else "")
+        profiles = sorted(set(part["profile"]) - {""}) if "profile" in part else []
+        title = (f"{dataset} / {task} / {protocol}" + (f"  (profile {', '.join(profiles)})" if profiles else "")
+                 + ("  [LEAKY protocol: test windows share trials with training]" if leaky else ""))
         ok = part[part["status"] == "ok"].sort_values("balanced_accuracy_mean", ascending=False)
         lines = [title, f"{'method':<18}{'classifier':<12}{'bal. acc.':>16}{'accuracy':>16}{'macro-F1':>16}"
                         f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}"]

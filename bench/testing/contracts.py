@@ -6,6 +6,7 @@ representation, so the whole suite for one component takes seconds.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 import time
 from collections.abc import Callable
@@ -93,8 +94,16 @@ def _config_checks(cls: Any) -> list[Check]:
         assert (cls.__doc__ or "").strip(), f"{cls.name}: needs a docstring (its first line is shown by `bench list`)"
         assert isinstance(cls.Config.search_space, Callable), f"{cls.name}: Config.search_space must be callable"
 
+    def profiles_keep_the_algorithm() -> None:
+        fields = {f.name for f in dataclasses.fields(cls.Config)}
+        assert set(cls.Config.ALGORITHM) <= fields, f"{cls.name}: ALGORITHM names unknown fields {set(cls.Config.ALGORITHM) - fields}"
+        for profile, overrides in cls.Config.PROFILES.items():
+            changed = set(overrides) & set(cls.Config.ALGORITHM)
+            assert not changed, f"{cls.name}: profile {profile!r} changes the algorithm ({sorted(changed)}); profiles may change sizes and time only"
+            assert cls.Config.for_profile(profile).variant() == "", f"{cls.name}: profile {profile!r} is a variant"
+
     return [("declares config, representation, docstring", declared), ("config YAML round trip", round_trip),
-            ("unknown config keys rejected", unknown_keys)]
+            ("unknown config keys rejected", unknown_keys), ("profiles keep the algorithm", profiles_keep_the_algorithm)]
 
 
 def _input_rep(cls: Any) -> str:
@@ -113,6 +122,8 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
             X, y = toy_data(rep)
         method = cls(cls.Config.tiny(), info=INFO)
         trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
+        if getattr(cls, "inner_validation", False) and not trials:
+            trials = {"groups": np.arange(len(y)) // 2}  # trials of two windows
         assert method.fit(X, y, rng=np.random.default_rng(seed), **trials) is method, f"{cls.name}: fit must return self"
         return method.sample(counts, rng=np.random.default_rng(seed + 1000))
 

@@ -36,6 +36,7 @@ from bench.errors import ConfigError, MethodError
 from bench.seeding import child_seed, torch_rng
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import GRID
+from methods.gan.monitor import FitMonitor, Probe, StoppingConfig, monitored_split
 
 if TYPE_CHECKING:
     import torch
@@ -51,7 +52,7 @@ SAMPLE_CHUNK = 512
 
 
 @dataclass(frozen=True)
-class GeneratorConfig(ComponentConfig):
+class GeneratorConfig(StoppingConfig):
     """Settings every baseline generator has; the defaults are the ``paper``-sized model.
 
     Parameters
@@ -78,6 +79,10 @@ class GeneratorConfig(ComponentConfig):
     w_spectral_grid : float
         DE grids: weight of the same term on the grids' own values (DE is half the log band power
         plus a constant, so the grids are the band features already), standardised.
+
+    The stopping fields are :class:`~methods.gan.monitor.StoppingConfig`'s. The fields in
+    ``ALGORITHM`` define the model's objective: no profile changes them, and a study that sets
+    them reports the method as a variant (``cgan[w_spectral=50]``).
     """
 
     representation: str = "auto"
@@ -93,12 +98,14 @@ class GeneratorConfig(ComponentConfig):
     w_spectral: float = 0.0
     w_spectral_grid: float = 0.0
 
+    ALGORITHM: ClassVar[tuple[str, ...]] = ("w_spectral", "w_spectral_grid")
     POSITIVE_INTS: ClassVar[tuple[str, ...]] = ("width", "depth", "time_kernel", "embed_dim", "epochs", "batch_size")
     """Integer fields that must be >= 1 (subclasses extend the tuple)."""
     POSITIVE_FLOATS: ClassVar[tuple[str, ...]] = ("lr",)
     """Float fields that must be finite and > 0 (subclasses extend the tuple)."""
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         check_positive_ints(self, *self.POSITIVE_INTS)
         name = type(self).__qualname__
         for field in self.POSITIVE_FLOATS:
@@ -177,6 +184,7 @@ class ConditionalGenerator(Method):
     """
 
     representation = "raw"
+    inner_validation = True
     representation_label: ClassVar[str] = "raw or de-grid, by config"
     """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
@@ -188,8 +196,9 @@ class ConditionalGenerator(Method):
             return config.representation
         return "de-grid" if classifier_representation == "de-grid" else "raw"
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> ConditionalGenerator:
-        """Train on the training fold.
+    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+            groups: np.ndarray | None = None) -> ConditionalGenerator:
+        """Train on the training fold, minus an inner validation split of its trials that decides when to stop.
 
         Parameters
         ----------
@@ -198,6 +207,9 @@ class ConditionalGenerator(Method):
         y : ndarray of int, shape (n,)
         rng : numpy Generator
             Seeds initialisation, shuffling and every draw of the training.
+        groups : ndarray, shape (n,), optional
+            Trial of every window: the inner validation split holds out whole trials (the runner
+            passes them; without them windows are held out one by one).
         """
         import torch
 
@@ -208,24 +220,47 @@ class ConditionalGenerator(Method):
         X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
         kind = window_kind(X.shape[1:], cfg.representation, f"{self.name}.fit")
         X = np.asarray(X, dtype=np.float32)
-        self.mean_, self.std_ = standardisation(X, NORM_AXES[kind])
-        self.fixed_ = constant_features(X)
-        self.template_ = X[0].copy()
-        self.classes_ = np.unique(y)
+        fit, val = monitored_split(cfg, groups, y, rng)
+        X_fit, y_fit = X[fit], y[fit]
+        self.mean_, self.std_ = standardisation(X_fit, NORM_AXES[kind])
+        self.fixed_ = constant_features(X_fit)
+        self.template_ = X_fit[0].copy()
+        self.classes_ = np.unique(y_fit)
         self.geometry_ = window_geometry(X.shape[1:], cfg.depth, cfg.time_kernel)
         self.live_ = torch.from_numpy((~self.fixed_).astype(np.float32)).to(self.device)
-        Z = torch.from_numpy((X - self.mean_) / self.std_) * self.live_.cpu()
+        Z = torch.from_numpy((X_fit - self.mean_) / self.std_) * self.live_.cpu()
+        probe = (Probe(X_fit, y_fit, X[val], y[val], kind, self.info.sfreq, self.info.n_classes)
+                 if len(val) else None)
         with torch_rng(rng):
             self.networks_ = [net.to(self.device) for net in self._build(self.geometry_)]
             for net in self.networks_:
                 net.train()
             gen = torch.Generator().manual_seed(child_seed(rng))
-            self.history_ = train_epochs(self._step, Z, torch.from_numpy(y), epochs=cfg.epochs,
-                                         batch_size=cfg.batch_size, gen=gen, device=self.device)
-            self._after_training(torch.from_numpy(y), gen)
+            probe_rng = np.random.default_rng(child_seed(rng))
+            monitor = FitMonitor(cfg, cfg.epochs, self.networks_, probe,
+                                 lambda counts: self._probe_sample(counts, probe_rng, torch.from_numpy(y_fit), gen),
+                                 label=self.name)
+            self.history_ = train_epochs(self._step, Z, torch.from_numpy(y_fit), epochs=cfg.epochs,
+                                         batch_size=cfg.batch_size, gen=gen, device=self.device,
+                                         after_epoch=monitor.after_epoch)
+            self.fit_report_ = monitor.finish()
+            self._after_training(torch.from_numpy(y_fit), gen)
         for net in self.networks_:
             net.eval()
+        self.stats_ = self.fit_report_.stats()
         return self
+
+    def _probe_sample(self, counts: dict[int, int], rng: np.random.Generator, y: torch.Tensor,
+                      gen: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Windows for the monitor's probe, drawn as :meth:`sample` draws them, mid-training."""
+        self._after_training(y, gen)  # e.g. the VAE's BatchNorm statistics, as a finished fit has them
+        for net in self.networks_:
+            net.eval()
+        try:
+            return self._sample({c: n for c, n in counts.items() if c in self.classes_}, rng)
+        finally:
+            for net in self.networks_:
+                net.train()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Generated windows, ``counts[c]`` of each class ``c``, grouped by class.

@@ -1,5 +1,7 @@
 """The one training loop of the baseline generators: epochs of shuffled mini-batches, one update per batch.
 
+After every epoch a callback (the generator's :class:`~methods.gan.monitor.FitMonitor`) may stop it.
+
 What an update does (a discriminator and a generator step, a VAE step, a denoising step) is the
 method's; the loop only shuffles, batches, moves data to the device and averages the losses.
 """
@@ -16,7 +18,8 @@ Step = Callable[["torch.Tensor", "torch.Tensor", "torch.Generator"], dict[str, "
 
 
 def train_epochs(step: Step, X: torch.Tensor, y: torch.Tensor, *, epochs: int, batch_size: int,
-                 gen: torch.Generator, device: str) -> list[dict[str, float]]:
+                 gen: torch.Generator, device: str,
+                 after_epoch: Callable[[int, int], bool] | None = None) -> list[dict[str, float]]:
     """Run ``step`` on every mini-batch of ``epochs`` shuffled passes over ``(X, y)``.
 
     Parameters
@@ -32,6 +35,9 @@ def train_epochs(step: Step, X: torch.Tensor, y: torch.Tensor, *, epochs: int, b
         Shuffles the windows; passed on to ``step`` for its own draws (noise, time steps).
     device : str
         Where batches go.
+    after_epoch : callable (epoch, updates) -> bool, optional
+        Called after every epoch (1-based) with the updates made so far; True stops the training
+        (:meth:`methods.gan.monitor.FitMonitor.after_epoch`).
 
     Returns
     -------
@@ -40,12 +46,15 @@ def train_epochs(step: Step, X: torch.Tensor, y: torch.Tensor, *, epochs: int, b
     """
     import torch
 
-    history = []
-    for _ in range(epochs):
+    history, updates = [], 0
+    for epoch in range(1, epochs + 1):
         sums: dict[str, torch.Tensor] = {}
         for batch in torch.randperm(len(X), generator=gen).split(batch_size):
             losses = step(X[batch].to(device), y[batch].to(device), gen)
             for name, value in losses.items():  # summed on the device: no sync per batch
                 sums[name] = sums.get(name, 0.0) + value.detach() * len(batch)
+            updates += 1
         history.append({name: total.item() / len(X) for name, total in sums.items()})
+        if after_epoch is not None and after_epoch(epoch, updates):
+            break
     return history

@@ -75,8 +75,19 @@ def nearest_distances(A: np.ndarray, B: np.ndarray, exclude_self: bool = False) 
     return np.sqrt(np.maximum(d2.min(axis=1), 0))
 
 
+SPECTRAL_VARIANT = {
+    "cgan": {"epochs": 30, "w_spectral": 50.0, "w_spectral_grid": 5.0},
+    "wgan-gp": {"epochs": 40, "n_critic": 2, "w_spectral": 50.0, "w_spectral_grid": 5.0},
+    "vae": {"epochs": 60, "w_spectral": 1000.0},
+    "ddpm": {"epochs": 40, "eta": 0.0, "w_spectral": 50.0},
+}
+"""The spectral-moment variant each generator's evidence is checked on: the opt-in algorithm change
+(``cgan[w_spectral=50,w_spectral_grid=5]`` ...) at the quick sizes, a fixed number of epochs,
+no inner validation and no budget, so the check is deterministic."""
+
+
 def check_generator(cls, rep: str, data: dict, overrides: dict, n_train: int | None = None, n_samples: int = 150) -> dict:
-    """Fit ``cls`` (quick profile + ``overrides``) on ``n_train`` real windows of ``rep``, sample both classes, check.
+    """Fit ``cls`` (quick sizes, :data:`SPECTRAL_VARIANT`, ``overrides``) on ``n_train`` windows of ``rep``, sample, check.
 
     Returns
     -------
@@ -87,7 +98,8 @@ def check_generator(cls, rep: str, data: dict, overrides: dict, n_train: int | N
     if n_train is not None:
         keep = np.random.default_rng(0).permutation(len(y))[:n_train]
         X, y = X[keep], y[keep]
-    config = cls.Config.for_profile("quick", {"representation": rep, **overrides})
+    config = cls.Config.for_profile("quick", {"representation": rep, "val_fraction": 0.0, "fit_budget_s": 0.0,
+                                              **SPECTRAL_VARIANT[cls.name], **overrides})
     with torch_threads(1):  # small networks: threads only add overhead on a busy machine
         method = cls(config, info=info).fit(X, y, rng=np.random.default_rng(0))
         Xs, ys = method.sample({0: n_samples, 1: n_samples}, rng=np.random.default_rng(1))

@@ -62,15 +62,15 @@ def test_profiles_and_search_space():
     paper = DdpmConfig.for_profile("paper")
     assert (paper.n_steps, paper.sample_steps, paper.eta, paper.lr, paper.p_uncond) == (1000, 1000, 1.0, 2e-4, 0.1)
     quick = DdpmConfig.for_profile("quick")
-    assert quick.sample_steps == 20 and quick.eta == 0.0 and (quick.w_spectral, quick.spectral_every) == (50.0, 8)
-    assert paper.w_spectral == 0
+    assert quick.sample_steps == 20 and quick.eta == 1.0 and (quick.w_spectral, quick.spectral_every) == (0.0, 8)
+    assert paper.w_spectral == 0 and quick.variant() == paper.variant() == ""
     trial = optuna.trial.FixedTrial({"lr": 1e-3, "guidance": 2.0, "p_uncond": 0.2, "width": 32, "epochs": 50})
     assert DdpmConfig.for_profile("quick", DdpmConfig.search_space(trial)).guidance == 2.0
 
 
-def test_quick_profile_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
+def test_spectral_variant_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
-    # A shorter fit than the quick profile's flips the sign of the class effect from seed to seed.
+    # A shorter fit than the variant's flips the sign of the class effect from seed to seed.
     check_generator(ConditionalDdpm, "de-grid", synthetic_fold, {})
 
 
@@ -83,7 +83,7 @@ def _fitted_with_spies(representation, spectral_every):
     """
     X, y = toy_data(representation)
     config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "batch_size": 16,
-                                              "sample_steps": 3, "spectral_every": spectral_every})
+                                              "sample_steps": 3, "spectral_every": spectral_every, "w_spectral": 50.0})
     method = ConditionalDdpm(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     updates, calls = [], []
     spectral = method._spectral_loss
@@ -119,8 +119,8 @@ def test_de_grids_get_no_spectral_term_and_no_sampling_during_training():
     assert calls == [] and updates == [loss]
 
 
-def test_quick_profile_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
+def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
-    # With the quick profile's spectral term on sampled windows; without it the class effect was -0.08
+    # With the spectral variant's term on sampled windows; without it the class effect was -0.08
     # of the real one and gamma power 1.1 nats too high.
     check_generator(ConditionalDdpm, "raw", synthetic_fold, {})

@@ -64,7 +64,9 @@ def test_fit_needs_trials_and_whole_runs():
 def test_sample_generates_frames_of_the_requested_class_inside_the_electrode_cells():
     X, y = _toy()
     method = De3dGan(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
-    assert method.stats_["frames_covered"] == 1.0 and len(method.runs_) == 4
+    # One of each class's two trials is the inner validation split: G trains on the other half.
+    assert method.stats_["frames_covered"] == 0.5 and len(method.runs_) == 4
+    assert method.fit_report_.curve and 0 <= method.fit_report_.signal <= 1
     Xs, ys = method.sample({0: 3, 1: 20}, rng=np.random.default_rng(1))
     assert Xs.shape == (23, 128, 9, 9) and ys.tolist() == [0] * 3 + [1] * 20
     assert (Xs[:, :, ~method.mask_] == 0).all() and method.mask_.sum() == 4
@@ -100,7 +102,7 @@ def test_generated_frames_follow_their_own_trials_topography_and_band_power():
     topography of that trial's real frames rather than another's, and band DE within 0.8 nats.
 
     The dataset's own trial-to-trial topography differences (0.1-0.2 nats) are below what the
-    quick profile resolves in seconds; the planted one makes the conditioning measurable.
+    quick sizes resolve in seconds; the planted one makes the conditioning measurable.
     """
     from bench.runner import context
     from bench.study import StudyConfig
@@ -114,7 +116,10 @@ def test_generated_frames_follow_their_own_trials_topography_and_band_power():
     rng = np.random.default_rng(0)
     for t in np.unique(trial_id):
         X[trial_id == t] *= np.exp(rng.normal(0, 0.5, (1, 1, 9, 9))).astype(np.float32)
-    method = De3dGan(De3dganConfig.for_profile("quick", {"epochs": 15}), info=info)
+    # The band-power variant with the earlier quick schedule (critic every 3rd epoch), 15 epochs on every trial.
+    variant = {"epochs": 15, "w_spectral": 5.0, "d_every": 3, "val_fraction": 0.0, "fit_budget_s": 0.0}
+    method = De3dGan(De3dganConfig.for_profile("quick", variant), info=info)
+    assert method.config.variant() == "w_spectral=5,d_every=3"
     method.fit(X, y_all[train[take]], rng=np.random.default_rng(0), trials=(trial_id, position))
 
     def band_de(frames):  # (bands, electrode cells), the filters' start-up skipped

@@ -70,9 +70,9 @@ def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_
     check_generator(ConditionalVae, "de-grid", synthetic_fold, {"epochs": 20}, n_train=240)
 
 
-def test_quick_profile_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
+def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
-    # With the quick profile's spectral moment term, samples being the decoder's mean; without the
+    # With the spectral variant's moment term, samples being the decoder's mean; without the
     # term the class effect was ~0 and gamma power 1.6 nats too high.
     check_generator(ConditionalVae, "raw", synthetic_fold, {})
 
@@ -94,7 +94,7 @@ def test_with_the_spectral_term_raw_samples_are_the_decoded_mean_and_the_loss_in
 
 
 @pytest.mark.slow
-def test_quick_profile_evidence_on_the_whole_fold_of_de_grids(synthetic_fold):  # noqa: F811
+def test_spectral_variant_evidence_on_the_whole_fold_of_de_grids(synthetic_fold):  # noqa: F811
     check_generator(ConditionalVae, "de-grid", synthetic_fold, {})
 
 
