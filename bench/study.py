@@ -25,6 +25,7 @@ from typing import Any
 
 from bench.config import PROFILES, ComponentConfig, apply_sets, config_hash, from_dict, load_yaml, to_dict
 from bench.errors import ConfigError
+from bench.gate import GateRule
 from bench.policy import Policy
 from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
 from bench.robustness import eps_label
@@ -38,8 +39,9 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 """Where results are logged when neither the settings nor ``$MLFLOW_TRACKING_URI`` say: ``mlflow.db`` here."""
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
-RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from")
-"""Fields that decide where and how fast a study runs, or record provenance, not what it computes (not hashed)."""
+RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from", "gate")
+"""Fields that decide where and how fast a study runs, record provenance or judge its results, not what it
+computes (not hashed)."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +99,10 @@ class StudyConfig:
         Measure the generation quality of every augmenting method's synthetic windows
         (:mod:`bench.fold_quality`): results columns ``quality.<metric>`` and the spectra and DE
         grids under ``<out>/quality/`` that the report plots.
+    gate : GateRule
+        The quality gate every augmenting leaderboard row is held to (:mod:`bench.gate`; YAML
+        ``gate: {ratio: 0.9, fold_floor: 0.8}``, ``--set gate.ratio=0.8``): its verdict is the
+        leaderboard's ``gate`` column and the MLflow parent runs' ``bench.gate`` tag.
     method, classifier, dataset, attack : dict of name -> dict
         Config overrides per component, applied on top of the profile.
     data_dir : str or None
@@ -141,6 +147,7 @@ class StudyConfig:
     eps: tuple[float, ...] = (0.01, 0.05, 0.1)
     attack: dict[str, dict[str, Any]] = field(default_factory=dict)
     quality: bool = True
+    gate: GateRule = field(default_factory=GateRule)
     data_dir: str | None = None
     experiment: str = "bench"
     tracking_uri: str | None = None
