@@ -78,8 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                           help="override one setting, e.g. folds=3, method.smote.k_neighbors=3, "
-                               "classifier.esc-cnn.epochs=20, dataset.synthetic.n_subjects=4, attack.pgd.steps=20 "
-                               "(repeatable)")
+                               "classifier.esc-cnn.epochs=20, dataset.synthetic.n_subjects=4, attack.pgd.steps=20, "
+                               "gate.ratio=0.8 (repeatable)")
     settings.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
     out = run.add_argument_group("where results go and how fast")
     out.add_argument("--tracking-uri", help=TRACKING_HELP)
@@ -169,15 +169,18 @@ def _report_parser(sub: Any) -> None:
 
 
 def report_with_notes(table: Any, out: Path, formats: Sequence[str], title: str, link: str, quality_dir: Path | None,
-                      metric: str = "balanced_accuracy", alpha: float = 0.05) -> list[Path]:
-    """Build and write a report, printing its statistical caveats as ``note:`` lines on stderr."""
+                      metric: str = "balanced_accuracy", alpha: float = 0.05, gate: Any = None) -> list[Path]:
+    """Build and write a report, printing its statistical caveats as ``note:`` lines on stderr.
+
+    ``gate`` is the :class:`bench.gate.GateRule` the rows are held to (default: the default rule).
+    """
     import warnings
 
     from reports.report import build, write_report as write
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        report = build(table, title, link, quality_dir, metric, alpha)
+        report = build(table, title, link, quality_dir, metric, alpha, gate)
     for w in dict.fromkeys(str(w.message) for w in caught):
         print(f"note: {w}", file=sys.stderr)
     return write(report, out, formats)
@@ -253,7 +256,8 @@ def _report_run(config: Any, result: Any) -> None:
     out = Path(config.out) / "report"
     try:
         paths = report_with_notes(result.table, out, ("md", "csv", "tex", "html"),
-                                  f"bench report — {config.experiment}", result.tracking_hint, Path(config.out))
+                                  f"bench report — {config.experiment}", result.tracking_hint, Path(config.out),
+                                  gate=config.gate)
     except BenchError as e:
         print(f"no report: {e}", file=sys.stderr)
         return

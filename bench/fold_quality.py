@@ -8,14 +8,16 @@
   (the memorisation ratio);
 * **classifier metrics** (:func:`classifier_metrics`), once per cell: the Frechet distance between
   synthetic and real training windows in the penultimate-layer features of the fold's
-  no-augmentation classifier, and train-on-synthetic-test-on-real balanced accuracy with the
-  cell's classifier;
+  no-augmentation classifier, train-on-synthetic-test-on-real balanced accuracy with the
+  cell's classifier, and the no-augmentation classifier's own balanced accuracy on the test fold,
+  which :mod:`bench.gate` holds TSTR to;
 * **class profiles** (:func:`class_profiles`): per-class mean spectra and DE grids of real and
   synthetic windows, which the runner saves next to the results for the report's plots
   (:func:`reports.spectra.write_quality`).
 
-Nothing here sees the test fold except the memorisation ratio's held-out reference and TSTR's
-scoring, which by definition compare with unseen real data; nothing is fitted on it.
+Nothing here sees the test fold except the memorisation ratio's held-out reference and the
+scoring of the TSTR and no-augmentation classifiers, which by definition compare with unseen real
+data; nothing is fitted on it, selected or stopped on it.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import numpy as np
 
 from bench import quality
 from bench.components import Classifier
+from bench.gate import tstr_ratio
+from bench.metrics import classification_metrics
 
 def raw_channels(X: np.ndarray, representation: str, cells: np.ndarray | None = None) -> np.ndarray | None:
     """Windows as (n, channels, times) signals, or None for a representation without a time axis.
@@ -137,9 +141,10 @@ def classifier_metrics(reference: Classifier | None, make_classifier: Callable[[
     Parameters
     ----------
     reference : Classifier or None
-        The fold's no-augmentation classifier (trained on ``x_train`` only); its penultimate-layer
-        features give the Frechet distance. None, or a classifier without ``features`` (the SVM),
-        gives NaN.
+        The fold's fitted no-augmentation classifier (trained on ``x_train`` only): its
+        penultimate-layer features give the Frechet distance (NaN for a classifier without
+        ``features``, the SVM), its balanced accuracy on the test fold the real-data score. None
+        gives NaN for both.
     make_classifier : callable
         A new unfitted classifier of the cell's kind, for TSTR.
     x_syn : ndarray, shape (n_syn, *window shape)
@@ -155,10 +160,14 @@ def classifier_metrics(reference: Classifier | None, make_classifier: Callable[[
     Returns
     -------
     dict
-        ``frechet`` (synthetic vs real training windows) and ``tstr_balanced_accuracy``.
+        ``frechet`` (synthetic vs real training windows), ``tstr_balanced_accuracy``,
+        ``real_balanced_accuracy`` (the reference's) and ``tstr_ratio`` (:func:`bench.gate.tstr_ratio`).
     """
-    frechet = np.nan
-    if reference is not None and hasattr(reference, "features"):
-        frechet = quality.frechet_distance(reference.features(x_syn), reference.features(x_train))
+    frechet = real = np.nan
+    if reference is not None:
+        real = classification_metrics(y_test, reference.predict_proba(x_test), n_classes)["balanced_accuracy"]
+        if hasattr(reference, "features"):
+            frechet = quality.frechet_distance(reference.features(x_syn), reference.features(x_train))
     tstr = quality.tstr_score(make_classifier, x_syn, y_syn, x_test, y_test, n_classes, rng=rng)
-    return {"frechet": float(frechet), "tstr_balanced_accuracy": float(tstr)}
+    return {"frechet": float(frechet), "tstr_balanced_accuracy": float(tstr), "real_balanced_accuracy": float(real),
+            "tstr_ratio": float(tstr_ratio(tstr, real))}

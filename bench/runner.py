@@ -688,7 +688,8 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
         bar.close()
 
     table = results_table([rows[keys[0]] for _, keys in keyed])
-    summary = summarize(table, extra=[c for c in table.columns if c.startswith(("robust.", "quality."))])
+    summary = summarize(table, extra=[c for c in table.columns if c.startswith(("robust.", "quality."))],
+                        gate=config.gate)
     _finish_parents(tracker, config, summary, table, parents, contexts)
     paths = write_table(table, config.out)
     Path(config.out, "study.yaml").write_text(to_yaml(config))
@@ -744,5 +745,6 @@ def _finish_parents(tracker: Any, config: StudyConfig, summary: pd.DataFrame, ta
             continue
         notes = "\n".join(contexts[s["dataset"]].prepared.notes)
         tracker.finish_parent(run_id, {tracker.metric_name(c): s[c] for c in metric_cols},
-                              {"bench.status": s["status"], "bench.reason": s["reason"][:5000]},
+                              {"bench.status": s["status"], "bench.reason": s["reason"][:5000], "bench.gate": s["gate"],
+                               "bench.gate_reason": s["gate_reason"][:5000]},
                               {"data_notes.txt": notes} if notes else {})

@@ -26,6 +26,7 @@ from typing import Any
 
 from bench.config import PROFILES, ComponentConfig, apply_sets, config_hash, from_dict, load_yaml, to_dict
 from bench.errors import ConfigError
+from bench.gate import GateRule
 from bench.policy import Policy
 from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
 from bench.robustness import eps_label
@@ -39,8 +40,9 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 """Where results are logged when neither the settings nor ``$MLFLOW_TRACKING_URI`` say: ``mlflow.db`` here."""
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
-RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from")
-"""Fields that decide where and how fast a study runs, or record provenance, not what it computes (not hashed)."""
+RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from", "gate")
+"""Fields that decide where and how fast a study runs, record provenance or judge its results, not what it
+computes (not hashed)."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +103,10 @@ class StudyConfig:
     fit_budget : float or None
         Wall-clock seconds each generator fit may take (``--fit-budget``): sets ``fit_budget_s``
         of every generator whose ``method`` overrides do not set it (None: the profile's).
+    gate : GateRule
+        The quality gate every augmenting leaderboard row is held to (:mod:`bench.gate`; YAML
+        ``gate: {ratio: 0.9, fold_floor: 0.8}``, ``--set gate.ratio=0.8``): its verdict is the
+        leaderboard's ``gate`` column and the MLflow parent runs' ``bench.gate`` tag.
     method, classifier, dataset, attack : dict of name -> dict
         Config overrides per component, applied on top of the profile.
     data_dir : str or None
@@ -146,6 +152,7 @@ class StudyConfig:
     attack: dict[str, dict[str, Any]] = field(default_factory=dict)
     quality: bool = True
     fit_budget: float | None = None
+    gate: GateRule = field(default_factory=GateRule)
     data_dir: str | None = None
     experiment: str = "bench"
     tracking_uri: str | None = None

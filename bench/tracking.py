@@ -5,7 +5,9 @@ Layout of a study in MLflow (one experiment per study):
 - a **parent run** per (dataset, task, protocol, method, classifier) group, named
   ``dataset/task/protocol/method/classifier``, carrying ``<metric>_mean`` and ``<metric>_std``
   over folds and seeds: sorting the UI's run table by ``balanced_accuracy_mean`` *is* the
-  leaderboard. Tags: ``bench.group`` (group key), ``bench.status``, ``bench.leaky``.
+  leaderboard. Tags: ``bench.group`` (group key), ``bench.status``, ``bench.leaky``, and the
+  quality gate's verdict ``bench.gate`` (``pass``, ``fail``, empty where nothing was measured)
+  with ``bench.gate_reason`` (:mod:`bench.gate`).
 - a **nested run** per cell (fold x seed), named ``fold-0/seed-0``, with the flattened cell config
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
   ``confusion_matrix.json`` and ``config.yaml``. Scores under attack are the table's

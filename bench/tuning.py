@@ -652,8 +652,9 @@ def best_study_config(config: TuneConfig, trial: optuna.trial.FrozenTrial, study
 
 
 def write_best(path: str | os.PathLike[str], best: StudyConfig, value: float, metric: str) -> Path:
-    """Write ``best`` as YAML that ``bench run --config`` accepts (runtime fields left to the command line)."""
-    data = {k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k == "tuned_from"}
+    """Write ``best`` as YAML that ``bench run --config`` accepts (runtime fields are left to the command line, but
+    for the provenance and the quality gate)."""
+    data = {k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k in ("tuned_from", "gate")}
     header = (f"# Written by bench tune from {best.tuned_from}\n"
               f"# {metric} = {value:.4f} on inner validation splits of the training folds (no test fold was used).\n"
               f"# Run it with: python -m bench run --config {path}\n")

@@ -2,7 +2,8 @@
 
 :func:`summarize` is the one place where fold results are aggregated: the runner logs its output
 as the MLflow parent runs' metrics and prints it with :func:`format_leaderboard`, so the printed
-table and the MLflow UI show the same numbers.
+table and the MLflow UI show the same numbers. It also holds every row to the quality gate
+(:mod:`bench.gate`).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from bench.gate import GateRule, judge
 from bench.metrics import aggregate
 
 GROUP = ["dataset", "task", "protocol", "method", "recipe", "classifier"]
@@ -20,7 +22,7 @@ TIMES = ("fit_s", "sample_s", "train_s", "predict_s")
 BASELINE = "none"
 
 
-def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
+def summarize(frame: pd.DataFrame, extra: Sequence[str] = (), gate: GateRule | None = None) -> pd.DataFrame:
     """One row per group: status, number of cells, mean and std of every metric over folds x seeds.
 
     Parameters
@@ -29,17 +31,23 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
         The tidy results table (one row per cell).
     extra : sequence of str
         More columns to aggregate the same way (e.g. ``robust.pgd@0.05.accuracy``, ``quality.mmd``).
+    gate : GateRule, optional
+        The quality gate (default: ``GateRule()``), judged from the table's own ``quality.*`` and
+        ``method.*`` columns (:func:`bench.gate.judge`).
 
     Returns
     -------
     DataFrame
         Columns: the group keys, ``leaky``, ``status`` (``ok`` when every cell is ok, else
-        ``n/a`` or ``failed``), ``reason``, ``n_cells``, ``<metric>_mean`` and ``<metric>_std`` for
-        each metric in :data:`METRICS` and each ``extra`` column, mean times, and ``delta_vs_none``: the balanced-accuracy
-        mean minus that of the ``none`` method with the same classifier (NaN without a baseline).
+        ``n/a`` or ``failed``), ``reason``, ``n_cells``, ``gate`` (``pass``, ``fail``, or ``""``
+        where nothing was measured) and ``gate_reason`` over the ok cells, ``<metric>_mean`` and
+        ``<metric>_std`` for each metric in :data:`METRICS` and each ``extra`` column, mean times,
+        and ``delta_vs_none``: the balanced-accuracy mean minus that of the ``none`` method with the
+        same classifier (NaN without a baseline).
     """
     if "recipe" not in frame:  # tables written before recipes existed
         frame = frame.assign(recipe="default")
+    rule = gate or GateRule()
     records = []
     for key, group in frame.groupby(GROUP, sort=False):
         ok = group[group["status"] == "ok"]
@@ -50,6 +58,7 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
                       profile=str(group["profile"].iloc[0]) if "profile" in group else "",
                       reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
                       n_cells=int(len(ok)))
+        record["gate"], record["gate_reason"] = judge(ok, rule)
         for metric in (*METRICS, *extra):
             mean, std = aggregate(ok[metric]) if metric in ok else (np.nan, np.nan)
             record[f"{metric}_mean"], record[f"{metric}_std"] = mean, std
@@ -69,7 +78,9 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = ()) -> pd.DataFrame:
 def format_leaderboard(summary: pd.DataFrame) -> str:
     """Plain-text leaderboard, one table per dataset x task x protocol, best balanced accuracy first.
 
-    ``n/a`` and failed groups are listed last with their reason; leaky protocols are marked.
+    ``n/a`` and failed groups are listed last with their reason; leaky protocols are marked. The
+    ``gate`` column shows each row's quality gate (``pass``, ``FAIL``, empty where nothing was
+    measured); a line under the block gives each failing row's reason.
     """
     if summary.empty:
         return "(no results)"
@@ -81,17 +92,24 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
                  + ("  [LEAKY protocol: test windows share trials with training]" if leaky else ""))
         ok = part[part["status"] == "ok"].sort_values("balanced_accuracy_mean", ascending=False)
         lines = [title, f"{'method':<18}{'classifier':<12}{'bal. acc.':>16}{'accuracy':>16}{'macro-F1':>16}"
-                        f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}"]
+                        f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}{'gate':>6}"]
         for _, r in ok.iterrows():
-            lines.append(
+            lines.append((
                 f"{_label(r):<18}{r['classifier']:<12}"
                 + "".join(f"{_pm(r[f'{m}_mean'], r[f'{m}_std']):>16}" for m in METRICS[:4])
-                + f"{_num(r['auroc_mean']):>8}{_signed(r['delta_vs_none']):>9}{r['n_cells']:>7}"
-            )
+                + f"{_num(r['auroc_mean']):>8}{_signed(r['delta_vs_none']):>9}{r['n_cells']:>7}{gate_label(r['gate']):>6}"
+            ).rstrip())
         for _, r in part[part["status"] != "ok"].iterrows():
             lines.append(f"{_label(r):<18}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
+        for _, r in part[part["gate"] == "fail"].iterrows():
+            lines.append(f"  gate FAIL {_label(r)} / {r['classifier']}: {r['gate_reason']}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)
+
+
+def gate_label(gate: str) -> str:
+    """How tables show a gate verdict: ``pass``, ``FAIL`` (in capitals, to stand out) or empty."""
+    return gate.upper() if gate == "fail" else gate
 
 
 def _num(x: float) -> str:

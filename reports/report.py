@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 
 from bench.errors import ConfigError, DataFormatError
+from bench.gate import GateRule
 from reports import plots, render
 from reports.spectra import QualityMaps, load_quality
 from reports.stats import BLOCK, PAIR, RankTest, block_scores, friedman_nemenyi, wilcoxon_vs_baseline
@@ -114,7 +115,7 @@ def _figure(key: str, caption: str, fig: Any) -> tuple[str, Figure]:
 
 
 def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", quality_dir: str | Path | None = None,
-          metric: str = "balanced_accuracy", alpha: float = 0.05) -> Report:
+          metric: str = "balanced_accuracy", alpha: float = 0.05, gate: GateRule | None = None) -> Report:
     """Tables, statistics and figures of a results table.
 
     Parameters
@@ -128,6 +129,9 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
     metric : str
         The score compared in the comparison tables, tests and rank diagram.
     alpha : float
+    gate : GateRule, optional
+        The quality gate the rows are held to (default: ``GateRule()``); stated at the top of the
+        report when any row was judged.
 
     Returns
     -------
@@ -138,9 +142,10 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
         raise ConfigError(f"metric {metric!r} is not a column of the results table; use one of "
                           f"{', '.join(c for c in ('balanced_accuracy', 'accuracy', 'macro_f1', 'auroc') if c in frame)}")
     report = Report(title, link)
+    rule = gate or GateRule()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        summary = extended_summary(frame)
+        summary = extended_summary(frame, rule)
         tests = wilcoxon_vs_baseline(frame, metric, alpha=alpha)
         ranks = rank_test(frame, metric, alpha) if frame["method"].nunique() >= 2 else None
     report.warnings = list(dict.fromkeys(str(w.message) for w in caught if issubclass(w.category, UserWarning)))
@@ -150,6 +155,11 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
     quality = load_quality(quality_dir) if quality_dir is not None else []
     robust = robust_columns(frame)
     blocks = report.blocks
+    if (summary["gate"] != "").any():
+        blocks.append(("text", f"Quality gate on every augmenting row: {rule}, where TSTR is the balanced accuracy of "
+                               "the cell's classifier trained on synthetic windows only and real that of the fold's "
+                               "no-augmentation classifier, both on the test fold; a generator that produced fewer "
+                               "windows than asked for fails too. Failing rows are marked FAIL, never dropped."))
     for (dataset, task, protocol), part in sections(summary):
         blocks.append(("h2", f"{dataset} / {task} / {protocol}"))
         blocks.append(("table", leaderboard_table(part)))

@@ -1,7 +1,7 @@
 """Comparison tables built from the leaderboard summary: one format-free model, rendered by :mod:`reports.render`.
 
 A :class:`Table` holds display strings with emphasis marks (``best`` in bold, ``second``
-underlined) and footnotes (leaky protocols). The numbers come from
+underlined) and footnotes (leaky protocols, rows failing the quality gate). The numbers come from
 :func:`reports.leaderboard.summarize`, so every table shows the same means and standard deviations
 as the printed leaderboard and the MLflow parent runs.
 """
@@ -16,12 +16,15 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reports.leaderboard import BASELINE, METRICS, summarize
+from bench.gate import GateRule
+from reports.leaderboard import BASELINE, METRICS, gate_label, summarize
 from reports.stats import RankTest
 
 LEAKY_NOTE = "leaky protocol: test windows share trials with training windows, so scores are optimistic"
-QUALITY_ORDER = ("psd_distance", "mmd", "frechet", "tstr_balanced_accuracy", "memorisation_ratio")
+QUALITY_ORDER = ("psd_distance", "mmd", "frechet", "tstr_balanced_accuracy", "real_balanced_accuracy", "tstr_ratio",
+                 "memorisation_ratio")
 LOWER_IS_BETTER = frozenset({"quality.psd_distance", "quality.mmd", "quality.frechet"})
+HIGHER_IS_BETTER = frozenset({"quality.tstr_balanced_accuracy", "quality.tstr_ratio"})
 DIGITS = 3
 
 
@@ -106,6 +109,12 @@ def _title(dataset: str, task: str, protocol: str, leaky: bool) -> tuple[str, li
     return f"{dataset} / {task} / {protocol}" + (" †" if leaky else ""), ([f"† {LEAKY_NOTE}."] if leaky else [])
 
 
+def gate_notes(rows: pd.DataFrame) -> list[str]:
+    """A footnote per summary row that fails the quality gate, with its reason."""
+    return [f"gate FAIL — {label(r)} / {r['classifier']}: {r['gate_reason']}."
+            for _, r in rows[rows["gate"] == "fail"].iterrows()]
+
+
 def sections(summary: pd.DataFrame) -> list[tuple[tuple[str, str, str], pd.DataFrame]]:
     """The summary split by (dataset, task, protocol), in order of appearance."""
     return [(key, part) for key, part in summary.groupby(["dataset", "task", "protocol"], sort=False)]
@@ -115,26 +124,29 @@ def leaderboard_table(part: pd.DataFrame, baseline_delta: bool = True) -> Table:
     """Long leaderboard of one dataset/task/protocol: a row per (method, classifier), best balanced accuracy first.
 
     Columns: every metric of :data:`METRICS` as mean ± std (best bold, second underlined within the
-    column), the balanced-accuracy gain over ``none`` with the same classifier, and the number of
-    cells. ``n/a`` and failed groups follow with their reason.
+    column), the balanced-accuracy gain over ``none`` with the same classifier, the number of
+    cells and the quality gate (``pass``, ``FAIL``, empty where nothing was measured; failing
+    rows' reasons as footnotes). ``n/a`` and failed groups follow with their reason.
     """
     (dataset, task, protocol), leaky = part[["dataset", "task", "protocol"]].iloc[0], bool(part["leaky"].iloc[0])
     title, notes = _title(dataset, task, protocol, leaky)
     ok = part[part["status"] == "ok"].sort_values("balanced_accuracy_mean", ascending=False, kind="stable")
     names = {"balanced_accuracy": "bal. acc.", "accuracy": "accuracy", "macro_f1": "macro-F1",
              "minority_recall": "minority rec.", "auroc": "AUROC"}
-    columns = ["classifier"] + [names.get(m, m) for m in METRICS] + (["Δ none"] if baseline_delta else []) + ["cells"]
+    columns = (["classifier"] + [names.get(m, m) for m in METRICS] + (["Δ none"] if baseline_delta else [])
+               + ["cells", "gate"])
     metric_marks = {m: marks(ok[f"{m}_mean"]) for m in METRICS}
     rows = []
     for i, (_, r) in enumerate(ok.iterrows()):
         cells = [Cell(r["classifier"])] + [Cell(pm(r[f"{m}_mean"], r[f"{m}_std"]), metric_marks[m][i]) for m in METRICS]
         if baseline_delta:
             cells.append(Cell("" if pd.isna(r["delta_vs_none"]) else f"{r['delta_vs_none']:+.{DIGITS}f}"))
-        rows.append((label(r), cells + [Cell(str(r["n_cells"]))]))
+        rows.append((label(r), cells + [Cell(str(r["n_cells"])), Cell(gate_label(r["gate"]))]))
     for _, r in part[part["status"] != "ok"].iterrows():
         rows.append((label(r), [Cell(r["classifier"]), Cell(f"{r['status']}: {r['reason']}")]
                      + [Cell("")] * (len(columns) - 2)))
-    return Table(f"Leaderboard — {title}", "method", columns, rows, notes, slug("leaderboard", dataset, task, protocol))
+    return Table(f"Leaderboard — {title}", "method", columns, rows, notes + gate_notes(part),
+                 slug("leaderboard", dataset, task, protocol))
 
 
 def comparison_table(part: pd.DataFrame, metric: str = "balanced_accuracy") -> Table:
@@ -204,9 +216,9 @@ def quality_columns(frame: pd.DataFrame) -> list[str]:
     return known + sorted(set(found) - set(known))
 
 
-def extended_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """:func:`summarize` with the robustness and quality columns aggregated too."""
-    return summarize(frame, extra=list(robust_columns(frame)["column"]) + quality_columns(frame))
+def extended_summary(frame: pd.DataFrame, gate: GateRule | None = None) -> pd.DataFrame:
+    """:func:`summarize` with the robustness and quality columns aggregated too, under quality gate ``gate``."""
+    return summarize(frame, extra=list(robust_columns(frame)["column"]) + quality_columns(frame), gate=gate)
 
 
 def robustness_tables(summary: pd.DataFrame, frame: pd.DataFrame, metric: str = "accuracy") -> list[Table]:
@@ -245,8 +257,9 @@ def robustness_tables(summary: pd.DataFrame, frame: pd.DataFrame, metric: str = 
 def quality_tables(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Table]:
     """Per dataset/task/protocol: a row per (method, classifier) with every ``quality.*`` metric, mean ± std.
 
-    Distances (PSD distance, MMD, Fréchet) are best when lowest, TSTR balanced accuracy when
-    highest; other quality columns are shown without emphasis.
+    Distances (PSD distance, MMD, Fréchet) are best when lowest, TSTR balanced accuracy and its
+    ratio to the real-data classifier's when highest; other quality columns are shown without
+    emphasis. The last column is the quality gate, with failing rows' reasons as footnotes.
     """
     cols = quality_columns(frame)
     tables = []
@@ -257,15 +270,15 @@ def quality_tables(summary: pd.DataFrame, frame: pd.DataFrame) -> list[Table]:
         if not present:
             continue
         sub = ok[ok[[f"{c}_mean" for c in present]].notna().any(axis=1)]
-        column_marks = {c: (marks(sub[f"{c}_mean"], c not in LOWER_IS_BETTER)
-                            if c in LOWER_IS_BETTER or c == "quality.tstr_balanced_accuracy" else [""] * len(sub))
+        column_marks = {c: (marks(sub[f"{c}_mean"], c in HIGHER_IS_BETTER)
+                            if c in LOWER_IS_BETTER | HIGHER_IS_BETTER else [""] * len(sub))
                         for c in present}
         rows = [(label(r), [Cell(r["classifier"])] + [Cell(pm(r[f"{c}_mean"], r[f"{c}_std"]), column_marks[c][i])
-                                                      for c in present])
+                                                      for c in present] + [Cell(gate_label(r["gate"]))])
                 for i, (_, r) in enumerate(sub.iterrows())]
         names = [c.removeprefix("quality.").replace("_", " ") + (" ↓" if c in LOWER_IS_BETTER else "") for c in present]
-        tables.append(Table(f"Generation quality — {title}", "method", ["classifier"] + names, rows,
-                            notes + ["↓ lower is better."], slug("quality", dataset, task, protocol)))
+        tables.append(Table(f"Generation quality — {title}", "method", ["classifier"] + names + ["gate"], rows,
+                            notes + ["↓ lower is better."] + gate_notes(sub), slug("quality", dataset, task, protocol)))
     return tables
 
 

@@ -8,6 +8,7 @@ import pytest
 from bench.classifiers.esc_cnn import ESCClassifier
 from bench.registry import CLASSIFIERS
 from bench.fold_quality import class_profiles, classifier_metrics, raw_channels, sample_metrics
+from bench.metrics import classification_metrics
 from bench.testing.contracts import INFO, toy_data
 from reports.spectra import write_quality
 
@@ -78,9 +79,14 @@ def test_classifier_metrics_use_the_reference_features_and_train_on_synthetic_on
     assert same["frechet"] < shifted["frechet"]
     assert 0.0 <= same["tstr_balanced_accuracy"] <= 1.0
     (Xs, ys), (Xst, yst) = toy_data("de", counts=(40, 40, 40)), toy_data("de", counts=(20, 20, 20), seed=1)
-    svm = classifier_metrics(SVM_CLS(info=INFO), lambda: SVM_CLS(info=INFO), Xs[::2], ys[::2], Xs, Xst, yst,
+    svm_reference = SVM_CLS(info=INFO).fit(Xs, ys, rng=np.random.default_rng(0))
+    svm = classifier_metrics(svm_reference, lambda: SVM_CLS(info=INFO), Xs[::2], ys[::2], Xs, Xst, yst,
                              3, np.random.default_rng(0))
     assert np.isnan(svm["frechet"]) and svm["tstr_balanced_accuracy"] > 0.6
+    real = classification_metrics(yst, svm_reference.predict_proba(Xst), 3)["balanced_accuracy"]
+    assert svm["real_balanced_accuracy"] == real  # the reference itself, scored on the test fold
+    assert svm["tstr_ratio"] == pytest.approx(svm["tstr_balanced_accuracy"] / real)
     shuffled = classifier_metrics(None, lambda: SVM_CLS(info=INFO), Xs[::2], np.random.default_rng(0).permutation(ys[::2]),
                                   Xs, Xst, yst, 3, np.random.default_rng(0))
     assert shuffled["tstr_balanced_accuracy"] < 0.5
+    assert np.isnan(shuffled["real_balanced_accuracy"]) and np.isnan(shuffled["tstr_ratio"])  # no reference

@@ -9,6 +9,7 @@ from bench.errors import MethodError
 from bench.registry import CLASSIFIERS, METHODS
 from bench.runner import Cell, _units, context, plan, run_study
 from bench.study import build_study
+from methods.noise import GaussianNoise
 from reports.leaderboard import format_leaderboard
 from tests.bench.spies import SEEN, SpyClassifier, SpyMethod, row_hashes, seen
 
@@ -251,3 +252,39 @@ def test_quality_metrics_train_their_classifiers_on_training_and_synthetic_windo
         for i, fold in enumerate(folds):
             real = [{index[h] for h in hashes if h in index} for hashes in fits[3 * i : 3 * i + 3]]
             assert real[0] == real[1] == set(fold.train) and not real[2]  # TSTR: synthetic windows only
+
+
+class ShortNoise(GaussianNoise):
+    """Gaussian noise that reports one window fewer than asked for, as a filtering generator would."""
+
+    def _sample(self, counts, rng):
+        x, y = super()._sample(counts, rng)
+        self.stats_ = {"asked": float(len(y)), "kept": float(len(y) - 1)}
+        return x, y
+
+
+def test_the_quality_gate_reaches_the_table_the_leaderboard_and_the_mlflow_parent_runs(tmp_path):
+    from bench.tracking import Tracker
+
+    with METHODS.temporarily("short", ShortNoise), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["none", "short"], classifiers=["spy"], policy="ratio=0.5")
+        result = run_study(config)
+    table = result.table.set_index(["method", "fold"])
+    short, none = table.loc["short"], table.loc["none"]
+    # the real-data score is the fold's no-augmentation classifier's: the `none` cell's, on the same test fold
+    assert np.array_equal(short["quality.real_balanced_accuracy"], none["balanced_accuracy"])
+    assert np.allclose(short["quality.tstr_ratio"],
+                       short["quality.tstr_balanced_accuracy"] / short["quality.real_balanced_accuracy"])
+    assert none["quality.tstr_ratio"].isna().all() and (short["method.kept"] == short["method.asked"] - 1).all()
+    summary = result.summary.set_index("method")
+    assert summary.loc["none", "gate"] == "" and summary.loc["short", "gate"] == "fail"
+    asked = short["method.asked"].iloc[0]
+    assert summary.loc["short", "gate_reason"].startswith(f"generator produced {asked - 1:.0f} of {asked:.0f} windows "
+                                                          "asked for on 2 of 2 folds")
+    assert "FAIL" in format_leaderboard(result.summary) and "windows asked for" in format_leaderboard(result.summary)
+    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    runs = {tracker.client.get_run(i).data.tags["mlflow.runName"].split("/")[3]: tracker.client.get_run(i).data
+            for i in tracker.parent_runs().values()}
+    assert runs["short"].tags["bench.gate"] == "fail" and runs["none"].tags["bench.gate"] == ""
+    assert runs["short"].tags["bench.gate_reason"] == summary.loc["short", "gate_reason"]
+    assert runs["short"].metrics["quality.tstr_ratio_mean"] == pytest.approx(summary.loc["short", "quality.tstr_ratio_mean"])

@@ -45,6 +45,15 @@ def with_quality(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def with_gate(frame: pd.DataFrame, ratios: dict[str, float]) -> pd.DataFrame:
+    """Give the methods in ``ratios`` a real-data score (the cell's own), TSTR = ``ratios[method]`` x it and the ratio."""
+    out = frame.copy()
+    out["quality.tstr_ratio"] = out["method"].map(ratios).astype(float)
+    out["quality.real_balanced_accuracy"] = np.where(out["quality.tstr_ratio"].notna(), out["balanced_accuracy"], np.nan)
+    out["quality.tstr_balanced_accuracy"] = out["quality.tstr_ratio"] * out["balanced_accuracy"]
+    return out
+
+
 def write_quality_files(out, frame: pd.DataFrame, n_freqs: int = 20) -> None:
     """One quality file per (method, seed, fold) of the non-``none`` methods, with both pairs of arrays."""
     freqs = np.linspace(1, 45, n_freqs)

@@ -1,8 +1,10 @@
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from bench.gate import GateRule
 from reports.leaderboard import format_leaderboard, summarize
 
 
@@ -36,3 +38,36 @@ def test_printed_table_ranks_by_balanced_accuracy_lists_na_last_and_marks_leaks(
     assert "0.800 ± 0.141" in lines[2] and "+0.150" in lines[2]
     leaky = rows().assign(protocol="paper-escgan", leaky=True)
     assert "LEAKY" in format_leaderboard(summarize(leaky)).splitlines()[0]
+
+
+def gated_rows():
+    """rows() with quality for smote: TSTR 0.55 against real 0.89 on both folds (none and grid-gan have none)."""
+    frame = rows()
+    smote = frame["method"] == "smote"
+    frame["quality.tstr_balanced_accuracy"] = np.where(smote, 0.55, np.nan)
+    frame["quality.real_balanced_accuracy"] = np.where(smote, 0.89, np.nan)
+    return frame
+
+
+def test_summary_holds_every_row_to_the_gate_and_keeps_every_row():
+    s = summarize(gated_rows())
+    assert list(s["method"]) == list(summarize(rows())["method"])  # nothing dropped or reordered
+    s = s.set_index("method")
+    assert s.loc["smote", "gate"] == "fail"
+    assert s.loc["smote", "gate_reason"] == "generator below gate: TSTR 0.550 vs real 0.890 (ratio 0.618 < 0.9); " \
+        "generator below fold floor on 2 of 2 folds, worst fold-0: TSTR 0.550 vs real 0.890 (ratio 0.618 < 0.8)"
+    assert s.loc["none", "gate"] == s.loc["grid-gan", "gate"] == "" and s.loc["none", "gate_reason"] == ""
+    assert summarize(rows())["gate"].eq("").all()  # a table without quality columns: nothing judged
+    lenient = summarize(gated_rows(), gate=GateRule(ratio=0.6, fold_floor=0.6)).set_index("method")
+    assert lenient.loc["smote", "gate"] == "pass" and lenient.loc["smote", "gate_reason"] == ""
+
+
+def test_printed_table_shows_the_gate_and_the_reason_of_every_failing_row():
+    lines = format_leaderboard(summarize(gated_rows())).splitlines()
+    assert lines[1].endswith("folds  gate")
+    assert lines[2].startswith("smote") and lines[2].endswith("FAIL")  # still ranked first
+    assert lines[3].startswith("none") and not lines[3].endswith(("FAIL", "pass"))
+    assert lines[5] == ("  gate FAIL smote / svm: generator below gate: TSTR 0.550 vs real 0.890 (ratio 0.618 < 0.9); "
+                        "generator below fold floor on 2 of 2 folds, worst fold-0: TSTR 0.550 vs real 0.890 "
+                        "(ratio 0.618 < 0.8)")
+    assert "FAIL" not in format_leaderboard(summarize(rows()))

@@ -11,7 +11,7 @@ from bench.errors import ConfigError, DataFormatError
 from bench.tracking import Tracker, read_results
 from reports.report import build, load_results, make_report, parse_formats, write_report
 from reports.spectra import load_quality, quality_path, write_quality
-from tests.reports.fixtures import results, with_quality, with_robustness, write_quality_files
+from tests.reports.fixtures import results, with_gate, with_quality, with_robustness, write_quality_files
 
 SCORES = {("none", "svm"): [0.60, 0.62, 0.55, 0.70, 0.66, 0.58], ("smote", "svm"): [0.65, 0.61, 0.60, 0.78, 0.70, 0.59],
           ("noise", "svm"): [0.61, 0.66, 0.56, 0.72, 0.69, 0.60]}
@@ -19,7 +19,7 @@ PNG = re.compile(r'<img alt="[^"]*" src="data:image/png;base64,([A-Za-z0-9+/=]+)
 
 
 def full_table():
-    a = with_quality(with_robustness(results(SCORES)))
+    a = with_gate(with_quality(with_robustness(results(SCORES))), {"smote": 0.5, "noise": 1.0})
     b = with_quality(with_robustness(results(SCORES, protocol="paper-escgan", leaky=True)))
     return pd.concat([a, b], ignore_index=True)
 
@@ -75,6 +75,26 @@ def test_every_format_is_written_and_the_html_needs_no_other_file(built, tmp_pat
     assert len(pd.read_csv(tmp_path / "wilcoxon.csv")) == 4 and len(pd.read_csv(tmp_path / "ranks.csv")) == 3
     only_csv = write_report(report, tmp_path / "csv", ["csv"])
     assert {p.name for p in only_csv} == {"summary.csv", "wilcoxon.csv", "ranks.csv"}
+
+
+def test_the_gate_its_rule_and_the_failing_reasons_are_in_every_format(built, tmp_path):
+    report, _ = built
+    assert report.blocks[0] == ("text", "Quality gate on every augmenting row: TSTR >= 0.9 x real (mean), >= 0.8 x "
+                                        "real (every fold), where TSTR is the balanced accuracy of the cell's classifier "
+                                        "trained on synthetic windows only and real that of the fold's no-augmentation "
+                                        "classifier, both on the test fold; a generator that produced fewer windows "
+                                        "than asked for fails too. Failing rows are marked FAIL, never dropped.")
+    write_report(report, tmp_path, ["md", "tex", "html"])
+    reason = "generator below gate: TSTR 0.327 vs real 0.655 (ratio 0.500 &lt; 0.9)"
+    md, html = (tmp_path / "report.md").read_text(), (tmp_path / "report.html").read_text()
+    assert "cells | gate |" in md and "| 6 | FAIL |" in md and "| 6 | pass |" in md
+    assert f"<sub>gate FAIL — smote / svm: {reason.replace('&lt;', '<')}" in md
+    assert "<th>gate</th>" in html and "<td>FAIL</td>" in html and f"<p class=\"note\">gate FAIL — smote / svm: {reason}" in html
+    tex = (tmp_path / "report.tex").read_text()
+    assert r"cells & gate \\" in tex and r"\footnotesize gate FAIL --- smote / svm: generator below gate" in tex
+    assert (report.summary.set_index(["protocol", "method"])["gate"].to_dict()
+            == {("trial-kfold", "none"): "", ("trial-kfold", "smote"): "fail", ("trial-kfold", "noise"): "pass",
+                ("paper-escgan", "none"): "", ("paper-escgan", "smote"): "", ("paper-escgan", "noise"): ""})
 
 
 def test_quality_files_are_averaged_over_folds_and_seeds(tmp_path):

@@ -5,7 +5,7 @@ import pytest
 from reports import render
 from reports.tables import (comparison_table, extended_summary, leaderboard_table, marks, quality_tables,
                             robust_columns, robustness_tables)
-from tests.reports.fixtures import results, with_quality, with_robustness
+from tests.reports.fixtures import results, with_gate, with_quality, with_robustness
 
 SCORES = {("none", "svm"): [0.60, 0.70], ("smote", "svm"): [0.80, 0.90], ("noise", "svm"): [0.70, 0.80],
           ("none", "cnn"): [0.50, 0.50], ("smote", "cnn"): [0.55, 0.65], ("noise", "cnn"): [0.70, 0.70]}
@@ -97,12 +97,31 @@ def test_robustness_table_has_the_clean_score_at_eps_zero_then_each_eps():
 def test_quality_table_orders_known_metrics_first_and_marks_by_direction():
     frame = with_quality(results(SCORES))
     (table,) = quality_tables(part(frame), frame)
-    assert table.columns == ["classifier", "mmd ↓", "tstr balanced accuracy", "custom score"]
+    assert table.columns == ["classifier", "mmd ↓", "tstr balanced accuracy", "custom score", "gate"]
     assert [name for name, _ in table.rows] == ["smote", "noise", "smote", "noise"]  # none has no quality values
     rows = table.rows
     assert rows[0][1][1].text == "0.105 ± 0.007" and all(cells[3].mark == "" for _, cells in rows)
     tstr = [cells[2] for _, cells in rows]
     assert tstr[0].mark == "best" and tstr[0].text == "0.750 ± 0.071"
+
+
+def test_the_gate_is_a_column_of_the_leaderboard_and_quality_tables_with_the_failing_reasons_as_footnotes():
+    summary = part(with_gate(results(SCORES), {"smote": 0.5, "noise": 1.0}))
+    board = leaderboard_table(summary)
+    assert board.columns[-1] == "gate"
+    gates = {(name, cells[0].text): cells[-1].text for name, cells in board.rows}
+    assert gates == {("smote", "svm"): "FAIL", ("noise", "svm"): "pass", ("none", "svm"): "",
+                     ("smote", "cnn"): "FAIL", ("noise", "cnn"): "pass", ("none", "cnn"): ""}
+    assert [name for name, _ in board.rows][0] == "smote"  # a failing row keeps its rank
+    assert board.notes == [f"gate FAIL — smote / {c}: generator below gate: TSTR {t} vs real {r} (ratio 0.500 < 0.9); "
+                           f"generator below fold floor on 2 of 2 folds, worst fold-0, seed 0: TSTR {w} vs real {rw} "
+                           "(ratio 0.500 < 0.8)." for c, t, r, w, rw in (("svm", "0.425", "0.850", "0.400", "0.800"),
+                                                                         ("cnn", "0.300", "0.600", "0.275", "0.550"))]
+    (quality,) = quality_tables(summary, with_gate(results(SCORES), {"smote": 0.5, "noise": 1.0}))
+    assert quality.columns == ["classifier", "tstr balanced accuracy", "real balanced accuracy", "tstr ratio", "gate"]
+    assert [(name, cells[-1].text) for name, cells in quality.rows] == [("smote", "FAIL"), ("noise", "pass"),
+                                                                        ("smote", "FAIL"), ("noise", "pass")]
+    assert quality.rows[1][1][3].mark == "best" and quality.notes[1:] == board.notes  # the ratio: higher is better
 
 
 @pytest.mark.parametrize("text, escaped", [("a_b & 50%", r"a\_b \& 50\%"),
