@@ -235,6 +235,7 @@ class De3dGan(Method):
 
     Config = De3dganConfig
     representation = "raw-grid"
+    cache_fit = True
     needs_trials = True
     paper_recipe = True
     config: De3dganConfig

@@ -251,6 +251,7 @@ class EscGan(Method):
 
     Config = EscganConfig
     representation = "de-grid"
+    cache_fit = True
     paper_recipe = True
     config: EscganConfig
 
