@@ -21,6 +21,10 @@ from bench.errors import BenchError, ConfigError
 TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"
 """Help of every ``--tracking-uri``; the default itself is :data:`bench.study.DEFAULT_TRACKING_URI`."""
 
+FIT_CACHE_HELP = ("load generator fits made before (same windows, settings and code) from the fit cache under "
+                  "$BENCH_CACHE_DIR/fits and keep new ones there (default: on)")
+"""Help of every ``--fit-cache``."""
+
 EXIT_FAILED_CELLS = 1
 EXIT_USAGE = 2
 
@@ -90,6 +94,7 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--threads", type=int, help="torch threads per cell (default: cores / workers)")
     out.add_argument("--device", help="cpu (default), cuda or cuda:N")
     out.add_argument("--force", action="store_true", default=None, help="recompute cells that already finished")
+    out.add_argument("--fit-cache", action=argparse.BooleanOptionalAction, help=FIT_CACHE_HELP)
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
 
     _tune_parser(sub)
@@ -143,6 +148,7 @@ def _tune_parser(sub: Any) -> None:
     out.add_argument("--data-dir", help="folder holding deap/, seed/, amigos/ (default: $BENCH_DATA_DIR)")
     out.add_argument("--device", help="cpu (default), cuda or cuda:N")
     out.add_argument("--threads", type=int, help="torch threads (default: all cores)")
+    out.add_argument("--fit-cache", action=argparse.BooleanOptionalAction, help=FIT_CACHE_HELP)
     out.add_argument("-q", "--quiet", action="store_true", help="no line per trial")
 
 
@@ -212,8 +218,8 @@ def command_report(args: argparse.Namespace) -> int:
 
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
-                  "recipe", "attacks", "eps", "quality", "fit_budget", "data_dir", "tracking_uri", "experiment", "out", "jobs", "threads",
-                  "device", "force")
+                  "recipe", "attacks", "eps", "quality", "fit_budget", "data_dir", "tracking_uri", "experiment", "out",
+                  "jobs", "threads", "device", "force", "fit_cache")
 
 
 def _progress(quiet: bool) -> Any:
@@ -267,7 +273,7 @@ def _report_run(config: Any, result: Any) -> None:
 
 _TUNE_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds", "inner_folds", "outer_folds_used",
                  "metric", "profile", "policy", "seed", "space", "trials", "timeout", "sampler", "pruner", "storage",
-                 "study", "out", "tracking_uri", "experiment", "data_dir", "device", "threads")
+                 "study", "out", "tracking_uri", "experiment", "data_dir", "device", "threads", "fit_cache")
 
 
 def command_tune(args: argparse.Namespace) -> int:

@@ -136,6 +136,10 @@ class Method(Component):
     stages) sets ``paper_recipe`` and implements :meth:`paper_incompatibility` and
     :meth:`train_paper`; ``bench run --recipe paper`` then uses them instead of :meth:`sample`.
 
+    A method whose fit is expensive (the generators) sets ``cache_fit``: the runner then stores
+    the fitted object in the fit cache (:mod:`bench.fit_cache`) and loads it instead of fitting
+    again. Everything the object holds after :meth:`fit` must survive ``torch.save``.
+
     Attributes
     ----------
     stats_ : dict of str to float
@@ -147,6 +151,7 @@ class Method(Component):
     needs_trials: ClassVar[bool] = False
     inner_validation: ClassVar[bool] = False
     paper_recipe: ClassVar[bool] = False
+    cache_fit: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
     @classmethod

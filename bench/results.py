@@ -51,7 +51,9 @@ class ResultRow:
     metrics : dict of str to float
         :func:`bench.metrics.classification_metrics` on the test fold.
     times : dict of str to float
-        Seconds: ``fit_s`` (method), ``sample_s``, ``train_s`` (classifier), ``predict_s``.
+        Seconds: ``fit_s`` (method), ``sample_s``, ``train_s`` (classifier), ``predict_s``. When
+        the method's fit came from the fit cache, ``fit_load_s`` is the seconds loading it took and
+        ``fit_s`` the original fit's (:mod:`bench.fit_cache`); fitted here, there is no ``fit_load_s``.
     method_stats : dict of str to float
         What the method reported about its sampling (``Method.stats_``, e.g. ESC-GAN's filter
         acceptance); table columns ``method.<name>``.

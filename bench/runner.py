@@ -3,9 +3,10 @@
 A study expands into **cells**, one per (dataset, task, protocol, seed, fold, method,
 classifier). A cell is a pure function of the study config and its key (:func:`compute_cell`):
 it reads the prepared data through the on-disk cache, derives its own seeds, fits the method on
-the training fold only, asks it for the policy's number of windows, converts them into the
-classifier's representation, trains the classifier on real + synthetic training windows and
-scores the real test fold, clean and under the study's attacks. That is what lets
+the training fold only (or loads that fit from the fit cache, :mod:`bench.fit_cache`), asks it
+for the policy's number of windows, converts them into the classifier's representation, trains
+the classifier on real + synthetic training windows and scores the real test fold, clean and
+under the study's attacks. That is what lets
 :func:`run_study` hand cells to a process pool (``--jobs N``), skip those already recorded
 (resume) and log everything from the main process.
 """
@@ -32,6 +33,7 @@ import pandas as pd
 from bench.components import DataInfo
 from bench.config import config_hash, flatten, to_dict, to_yaml
 from bench.errors import BenchError, IncompatibleError
+from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from bench.fold_quality import class_profiles, classifier_metrics, sample_metrics
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
@@ -272,6 +274,11 @@ class Split:
     test: np.ndarray
     where: tuple[Any, ...]
 
+    @property
+    def train_hash(self) -> str:
+        """Hash of the training window indices (part of every key of a fit on the split)."""
+        return hashlib.sha1(np.ascontiguousarray(self.train).tobytes()).hexdigest()
+
 
 def _fold(cell: Cell, ctx: DataContext) -> Split:
     """The cell's outer fold as a Split."""
@@ -295,7 +302,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     clf_rng = _classifier_rng(cell, split)
     x_train = ctx.views.real(clf_rep, split.train)
     if row.recipe == "paper":
-        fit_s, sample_s, y_syn = _fit_method(cell, split, ctx, method, method_rep), 0.0, y_train[:0]
+        fitted = _fit_method(config, cell, split, ctx, method, method_rep)
+        method, fit_s, fit_load_s, sample_s, y_syn = fitted.method, fitted.fit_s, fitted.load_s, 0.0, y_train[:0]
         tic = time.perf_counter()
         method.train_paper(classifier, x_train, y_train, rng=clf_rng)
         row.method_stats = dict(method.stats_)
@@ -304,6 +312,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         made = _synthetic(config, cell, split, ctx, method, method_rep, quality=quality)
         x_syn, y_syn, fit_s, sample_s, row.method_stats = made.x, made.y, made.fit_s, made.sample_s, dict(made.stats)
         row.fit_stop, row.fit_curve = _fit_trace(made.fit_report)
+        fit_load_s = made.fit_load_s
         row.quality = dict(made.quality)
         if len(y_syn):
             x_syn = ctx.views.convert(x_syn, method_rep, clf_rep)
@@ -322,7 +331,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     row.minority_class = minority
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
-    row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s}
+    row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s,
+                 **({} if fit_load_s is None else {"fit_load_s": fit_load_s})}
     if quality and not method.augments:
         _keep_reference(config, cell, split, classifier)
     elif quality and made.quality_x is not None:
@@ -379,11 +389,13 @@ QUALITY_PER_CLASS = 500
 class _Synthetic:
     """One method fit's synthetic windows, what producing them cost and, with ``quality``, a quality draw.
 
-    ``quality_x`` (in the method's representation) and ``quality_y`` are a separate draw of
-    ``min(n_c, QUALITY_PER_CLASS)`` windows of every class ``c`` with ``n_c`` training windows:
-    the policy's windows may cover only the minority class, but train-on-synthetic needs every
-    class and the distances compare like class proportions. None when not measured (no quality,
-    the ``none`` method, or a method that could not draw them; a warning says why).
+    ``fit_s`` is the seconds the method's fit took, ``fit_load_s`` those loading it from the fit
+    cache (None when it was fitted here). ``quality_x`` (in the method's representation) and
+    ``quality_y`` are a separate draw of ``min(n_c, QUALITY_PER_CLASS)`` windows of every class
+    ``c`` with ``n_c`` training windows: the policy's windows may cover only the minority class,
+    but train-on-synthetic needs every class and the distances compare like class proportions.
+    None when not measured (no quality, the ``none`` method, or a method that could not draw
+    them; a warning says why).
     """
 
     x: np.ndarray
@@ -392,6 +404,7 @@ class _Synthetic:
     sample_s: float
     stats: dict[str, float]
     fit_report: Any = None
+    fit_load_s: float | None = None
     quality: dict[str, float] = field(default_factory=dict)
     quality_x: np.ndarray | None = None
     quality_y: np.ndarray | None = None
@@ -404,8 +417,7 @@ _SYNTHETIC_KEEP = 4
 
 def _split_key(config: StudyConfig, split: Split, *names: str) -> str:
     """Key of a fit on ``split`` by the named components under ``config`` (memo keys)."""
-    train_hash = hashlib.sha1(np.ascontiguousarray(split.train).tobytes()).hexdigest()
-    return config_hash([config.computed(), split.where, train_hash, *names])
+    return config_hash([config.computed(), split.where, split.train_hash, *names])
 
 
 def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str,
@@ -426,12 +438,14 @@ def _synthetic(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, 
     key = _split_key(config, split, cell.method, f"{type(method).__module__}.{type(method).__qualname__}", method_rep)
     if key not in _SYNTHETIC:
         y, info = ctx.labels(cell.task)
-        fit_s = _fit_method(cell, split, ctx, method, method_rep)
+        fitted = _fit_method(config, cell, split, ctx, method, method_rep)
+        method = fitted.method
         requests = Policy.parse(config.policy).requests(y[split.train], info.n_classes)
         tic = time.perf_counter()
         x_syn, y_syn = method.sample(requests, rng=derive(cell.seed, *split.where, cell.method, "sample"))
         sample_s = time.perf_counter() - tic
-        made = _Synthetic(x_syn, y_syn, fit_s, sample_s, dict(method.stats_), getattr(method, "fit_report_", None))
+        made = _Synthetic(x_syn, y_syn, fitted.fit_s, sample_s, dict(method.stats_),
+                          fit_report=getattr(method, "fit_report_", None), fit_load_s=fitted.load_s)
         if quality and method.augments:
             tic = time.perf_counter()
             _sample_quality(config, cell, split, ctx, method, method_rep, made)
@@ -522,17 +536,29 @@ def _reference(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, 
     return _REFERENCES[key]
 
 
-def _fit_method(cell: Cell, split: Split, ctx: DataContext, method: Any, method_rep: str) -> float:
-    """Fit the method on the split's training windows; returns the seconds it took."""
-    y, _ = ctx.labels(cell.task)
+def _fit_method(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, method: Any,
+                method_rep: str) -> Fitted:
+    """Fit the method on the split's training windows, or load that fit from the fit cache.
+
+    With ``config.fit_cache`` a method that sets ``cache_fit`` goes through :mod:`bench.fit_cache`:
+    the result may be a loaded copy of ``method``, and its ``fit_s`` the original fit's seconds.
+    """
     train = split.train
-    trials = {"trials": (ctx.groups.trial_id[train], ctx.groups.position[train])} if method.needs_trials else {}
-    if method.inner_validation and not method.needs_trials:
-        trials["groups"] = ctx.groups.trial_id[train]  # its inner validation split holds out whole trials
-    tic = time.perf_counter()
-    method.fit(ctx.views.real(method_rep, train), y[train], rng=derive(cell.seed, *split.where, cell.method, "fit"),
-               **trials)
-    return time.perf_counter() - tic
+    rng_key = (cell.seed, *split.where, cell.method, "fit")
+
+    def fit() -> float:
+        y, _ = ctx.labels(cell.task)
+        trials = {"trials": (ctx.groups.trial_id[train], ctx.groups.position[train])} if method.needs_trials else {}
+        if method.inner_validation and not method.needs_trials:
+            trials["groups"] = ctx.groups.trial_id[train]  # its inner validation split holds out whole trials
+        tic = time.perf_counter()
+        method.fit(ctx.views.real(method_rep, train), y[train], rng=derive(*rng_key), **trials)
+        return time.perf_counter() - tic
+
+    inputs = FitInputs(method=cell.method, representation=method_rep, data=ctx.prepared.key,
+                       labels={"task": cell.task, **to_dict(config.labels)}, split=split.where,
+                       train=split.train_hash, rng=rng_key)
+    return load_or_fit(method, inputs, fit, enabled=config.fit_cache)
 
 
 # ----------------------------------------------------------------------------------------------

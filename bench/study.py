@@ -40,7 +40,8 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 """Where results are logged when neither the settings nor ``$MLFLOW_TRACKING_URI`` say: ``mlflow.db`` here."""
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
-RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "tuned_from", "gate")
+RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "fit_cache",
+                  "tuned_from", "gate")
 """Fields that decide where and how fast a study runs, record provenance or judge its results, not what it
 computes (not hashed)."""
 
@@ -126,6 +127,10 @@ class StudyConfig:
     device : {"cpu", "cuda"}
     force : bool
         Recompute cells that already finished.
+    fit_cache : bool
+        Load every generator fit (a method with ``cache_fit``) made before on the same windows
+        with the same settings from the fit cache instead of fitting again, and keep new ones
+        there (:mod:`bench.fit_cache`). Changes speed, not what is computed.
     tuned_from : str or None
         Provenance of a config written by ``bench tune``: ``<optuna storage>#<study>#trial-<n>``
         (recorded as the ``bench.tuned_from`` tag of the MLflow parent runs and in ``study.yaml``).
@@ -161,6 +166,7 @@ class StudyConfig:
     threads: int = 0
     device: str = "cpu"
     force: bool = False
+    fit_cache: bool = True
     tuned_from: str | None = None
 
     def __post_init__(self) -> None:

@@ -116,6 +116,8 @@ class TuneConfig:
     data_dir, device : str or None, str
     threads : int
         Torch threads (0: all cores).
+    fit_cache : bool
+        Load method fits from the fit cache, and keep new ones there (see ``bench run``).
     """
 
     method: str
@@ -144,6 +146,7 @@ class TuneConfig:
     data_dir: str | None = None
     device: str = "cpu"
     threads: int = 0
+    fit_cache: bool = True
     base: StudyConfig = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -173,7 +176,7 @@ class TuneConfig:
         cli = {"datasets": [self.dataset], "tasks": [self.task], "protocols": [self.protocol],
                "methods": [self.method], "classifiers": [self.classifier], "folds": self.folds, "seeds": [self.seed],
                "profile": self.profile, "policy": self.policy, "data_dir": self.data_dir, "device": self.device,
-               "threads": self.threads, "tracking_uri": self.tracking_uri}
+               "threads": self.threads, "tracking_uri": self.tracking_uri, "fit_cache": self.fit_cache}
         object.__setattr__(self, "base", build_study(None, list(self.sets), cli))
 
     @property

@@ -265,6 +265,7 @@ class EscGan(Method):
 
     Config = EscganConfig
     representation = "de-grid"
+    cache_fit = True
     paper_recipe = True
     inner_validation = True
     config: EscganConfig

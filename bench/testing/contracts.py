@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import random
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -18,6 +20,7 @@ import yaml
 from bench.components import ANY, Classifier, DataInfo, Method
 from bench.config import ComponentConfig, from_dict, to_yaml
 from bench.errors import ConfigError
+from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from datasets.deap import CH_NAMES
 from datasets.views import REPRESENTATIONS
 
@@ -166,11 +169,33 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
         took = time.perf_counter() - tic
         assert took < TINY_SECONDS, f"{cls.name}: tiny() took {took:.1f} s (ceiling {TINY_SECONDS} s)"
 
+    def fit_cache() -> None:
+        X, y = toy_data(reps[0])
+        trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
+        inputs = FitInputs(method=cls.name, representation=reps[0], data="toy data", labels={}, split=(), train="",
+                           rng=(0,))
+
+        def through_cache(root: Path) -> Fitted:
+            method = cls(cls.Config.tiny(), info=INFO)
+
+            def fit() -> float:
+                method.fit(X, y, rng=np.random.default_rng(0), **trials)
+                return 0.0
+
+            return load_or_fit(method, inputs, fit, root=root)
+
+        with tempfile.TemporaryDirectory() as root:
+            fitted, loaded = through_cache(Path(root)), through_cache(Path(root))
+        assert loaded.load_s is not None, f"{cls.name}: the second fit was not loaded from the fit cache"
+        a, b = (f.method.sample(request, rng=np.random.default_rng(1)) for f in (fitted, loaded))
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), \
+            f"{cls.name}: a fit loaded from the fit cache samples other windows than the fitted object"
+
     return _config_checks(cls) + [
         ("shapes, dtypes, exact class counts, finite", shapes_and_counts), ("zero request gives empty arrays", zero_request),
         ("input not mutated", no_mutation), ("same seed same output, other seed other output", seeds),
         ("global RNG untouched", global_rng), ("tiny() is fast", tiny_fast),
-    ]
+    ] + ([("a fit-cache round trip samples alike", fit_cache)] if getattr(cls, "cache_fit", False) else [])
 
 
 def classifier_checks(cls: type[Classifier]) -> list[Check]:
