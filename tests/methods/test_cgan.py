@@ -74,6 +74,7 @@ def test_spectral_variant_samples_on_de_grids_carry_the_valence_asymmetry_and_ba
     check_generator(ConditionalGan, "de-grid", synthetic_fold, {})
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # With the spectral variant's moment term (w_spectral); without it alpha power was 5 nats low

@@ -68,6 +68,7 @@ def test_profiles_and_search_space():
     assert DdpmConfig.for_profile("quick", DdpmConfig.search_space(trial)).guidance == 2.0
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # A shorter fit than the variant's flips the sign of the class effect from seed to seed.
@@ -119,6 +120,7 @@ def test_de_grids_get_no_spectral_term_and_no_sampling_during_training():
     assert calls == [] and updates == [loss]
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # With the spectral variant's term on sampled windows; without it the class effect was -0.08

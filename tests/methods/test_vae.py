@@ -70,6 +70,7 @@ def test_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_
     check_generator(ConditionalVae, "de-grid", synthetic_fold, {"epochs": 20}, n_train=240)
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # With the spectral variant's moment term, samples being the decoder's mean; without the

@@ -38,12 +38,14 @@ def test_paper_profile_is_gulrajani_et_al_algorithm_1():
     assert WganGpConfig.for_profile("quick", WganGpConfig.search_space(trial)).n_critic == 3
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # A shorter fit than the variant's flips the sign of the class effect from seed to seed.
     check_generator(ConditionalWganGp, "de-grid", synthetic_fold, {})
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # With the spectral variant's moment term (w_spectral); without it the class effect was ~0.
