@@ -126,8 +126,13 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=4.0, help="with --curve: x the profile's epochs and budget")
     parser.add_argument("--rep", default="de-grid", help="with --curve: the baseline generator's representation")
     parser.add_argument("--fold", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=0, help="with --curve: torch threads (0: torch's default)")
     args = parser.parse_args()
     import datasets
+    import torch
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
 
     datasets.prepare("synthetic")
     print(f"cores: {os.cpu_count()}, profile {args.profile}")
