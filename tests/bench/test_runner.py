@@ -49,7 +49,8 @@ def test_no_test_window_or_trial_reaches_any_fit(tmp_path, protocol):
 
 def test_a_generators_inner_validation_split_and_probe_see_training_trials_only(tmp_path, monkeypatch):
     """The stopping signal is measured without the test fold: the generator trains on part of the
-    training fold's trials, its probe is scored on the other part, and neither holds a test window."""
+    training fold's trials, its probe is scored on the other part, and neither holds a test window.
+    A changed algorithm is named in every row (``escgan[filter=none]``)."""
     import methods.gan.conditional as conditional
     from bench.tracking import Tracker
 
@@ -62,34 +63,30 @@ def test_a_generators_inner_validation_split_and_probe_see_training_trials_only(
 
     monkeypatch.setattr(conditional.Probe, "__init__", spy)
     config = study(tmp_path, "method.cgan.epochs=2", "method.cgan.width=4", "method.cgan.latent_dim=8",
-                   "classifier.eegnet.epochs=1", methods=["cgan"], classifiers=["eegnet"], quality=False)
+                   "method.escgan.epochs=1", "method.escgan.hid_channels=2", "method.escgan.mlp_hidden=8",
+                   "method.escgan.filter=none", "classifier.esc-cnn.epochs=1", methods=["cgan", "escgan"],
+                   classifiers=["esc-cnn"], quality=False)
     result = run_study(config)
     ctx = context(config, "synthetic")
-    index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
+    index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("de-grid")))}
     trial = ctx.prepared.segments.trial_id
     folds = ctx.folds("valence", "trial-kfold", 0)
-    assert len(probes) == len(folds)
-    for fold, (fit_hashes, val_hashes) in zip(folds, probes):
+    assert len(probes) == 2 * len(folds)  # cgan's folds, then escgan's
+    for fold, (fit_hashes, val_hashes) in zip(folds * 2, probes):
         fit, val = (np.array([index[h] for h in hashes]) for hashes in (fit_hashes, val_hashes))
         assert np.array_equal(np.sort(np.concatenate([fit, val])), np.sort(fold.train))  # the training fold, split
         assert len(val) and not set(trial[fit]) & set(trial[val])  # by whole trials
     table = result.table
-    assert (table["fit_stop"] == "epochs").all() and (table["method.fit.epochs"] == 2).all()
-    assert table["method.fit.signal"].between(0, 1).all() and (table["profile"] == "quick").all()
+    assert set(table["method"]) == {"cgan", "escgan[filter=none]"}
+    cgan = table[table["method"] == "cgan"]
+    assert (cgan["fit_stop"] == "epochs").all() and (cgan["method.fit.epochs"] == 2).all()
+    assert cgan["method.fit.signal"].between(0, 1).all() and (table["profile"] == "quick").all()
+    printed = format_leaderboard(result.summary)
+    assert "escgan[filter=none]" in printed and "(profile quick)" in printed
     tracker = Tracker(config.resolved_tracking_uri, config.experiment)
-    run = next(r for r in tracker._runs("tags.`bench.fit_stop` = 'epochs'"))
+    run = next(r for r in tracker._runs("tags.`bench.fit_stop` = 'epochs'") if r.data.params["method"] == "cgan")
     history = tracker.client.get_metric_history(run.info.run_id, "fit.signal")
     assert [m.step for m in history] == [1, 2]
-
-
-def test_a_changed_algorithm_is_named_in_every_row(tmp_path):
-    config = study(tmp_path, "method.escgan.epochs=1", "method.escgan.hid_channels=2", "method.escgan.mlp_hidden=8",
-                   "method.escgan.filter=none", "classifier.esc-cnn.epochs=1", methods=["none", "escgan"],
-                   classifiers=["esc-cnn"], quality=False)
-    result = run_study(config)
-    assert set(result.table["method"]) == {"none", "escgan[filter=none]"}
-    assert "escgan[filter=none]" in format_leaderboard(result.summary) and "(profile quick)" in format_leaderboard(
-        result.summary)
 
 
 def test_paper_protocol_is_flagged_leaky_in_the_results(tmp_path):
