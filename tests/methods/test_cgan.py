@@ -68,6 +68,7 @@ def test_profiles_and_search_space():
     assert CganConfig.for_profile("quick", CganConfig.search_space(trial)).latent_dim == 64
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_spectral_variant_samples_on_de_grids_carry_the_valence_asymmetry_and_band_power_without_copies(
         synthetic_fold):  # noqa: F811
     # A shorter fit than the variant's flips the sign of the class effect from seed to seed.

@@ -186,6 +186,7 @@ def test_train_mode_filter_replicates_the_reference_and_leaves_g_and_d_in_eval_m
     assert not method.generator_.training and not method.discriminator_.training
 
 
+@pytest.mark.slow  # a variant, not the default algorithm: run by .ci/run, opt-in locally
 def test_edits_of_the_minority_class_look_like_it_to_an_independent_classifier():
     """85/15 synthetic valence: after a quick fit of the C-filter variant, edits into the minority class are read as that
     class by a logistic regression trained on real data, and none is a copy of a training window."""
