@@ -24,7 +24,7 @@ representation.
   that circumscribes the L-infinity ball (D varying features). Otherwise the window stays clean.
 
 **The [0, 1] trap.** torchattacks clamps every adversarial input to [0, 1] (images); EEG in its
-own units would be flattened by the clamp before any perturbation (see ecosystem.md §2). Each
+own units would be flattened by the clamp before any perturbation. Each
 attack therefore sees the windows through a chart (:func:`unit_chart`, :class:`UnitChart`): a
 flattened ``(B, 1, 1, D)`` point ``u`` in [0, 1] with ``x = centre + step * (u - 1/2)``, where
 ``centre`` is the per-feature midpoint of the attacked windows' range and ``step`` is the same
@@ -225,7 +225,7 @@ class FGSM(Attack):
     Notes
     -----
     One step ``x + eps * sign(grad of the cross-entropy)``, untargeted, as torchattacks' ``FGSM``.
-    The ESC-GAN reference code defines such a function but never calls it (escgan.md §4.2).
+    The ESC-GAN reference code defines such a function but never calls it.
     """
 
     def build(self, model: nn.Module, eps: float, rng: np.random.Generator) -> Any:
@@ -267,7 +267,7 @@ class PGD(Attack):
     """Projected gradient descent, L-infinity (Madry et al., ICLR 2018, arXiv:1706.06083).
 
     The defaults (10 steps of 0.1 eps, no random start) are the ESC-GAN reference code's PGD
-    (``train_evaluator.py``: eps 0.01, step 0.001, 10 steps; escgan.md §4.2).
+    (``train_evaluator.py``: eps 0.01, step 0.001, 10 steps).
 
     Notes
     -----
@@ -333,7 +333,7 @@ class APGD(Attack):
     - torchattacks' ``APGD`` seeds torch's global generator itself; here it runs inside
       :func:`bench.seeding.torch_rng` with a seed drawn from the cell's derived generator, so the
       caller's random state is restored.
-    - ``loss="dlr"`` indexes the third-largest logit: on binary tasks it is n/a (ecosystem.md §2).
+    - ``loss="dlr"`` indexes the third-largest logit: on binary tasks it is n/a.
     """
 
     Config = APGDConfig

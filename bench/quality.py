@@ -9,7 +9,7 @@ the held-out test fold) and logs the scalars named in :data:`QUALITY_METRICS`.
 - :func:`mmd` -- squared maximum mean discrepancy, Gaussian RBF kernel, unbiased estimator.
 - :func:`frechet_distance` -- the FID formula on feature matrices, e.g. the penultimate-layer
   features of the fold's no-augmentation classifier (ESC-GAN's reference code computes FID/KID
-  that way, spec ``escgan.md`` section 4.5).
+  that way).
 - :func:`tstr_score` -- train-on-synthetic, test-on-real balanced accuracy.
 - :func:`memorisation_ratio` and :func:`copy_fraction` -- nearest-neighbour checks for copies of
   training windows.

@@ -173,7 +173,7 @@ def bandpass_trial(x: np.ndarray, sfreq: float, config: FeatureConfig) -> np.nda
 
 DE3DGAN_FEATURES = FeatureConfig(bands=(("theta", 4.0, 8.0), ("alpha", 8.0, 14.0), ("beta", 14.0, 31.0),
                                         ("gamma", 31.0, 45.0)), order=3, ddof=1)
-"""DE-3DGAN's DE recipe (spec de3dgan.md §9): 4 bands, 3rd-order causal Butterworth, ln, ddof 1."""
+"""DE-3DGAN's DE recipe (the 4D-CRNN recipe the DE-3DGAN reference's DE files follow): 4 bands, 3rd-order causal Butterworth, ln, ddof 1."""
 
 
 def de_video(frames: np.ndarray, sfreq: float, config: FeatureConfig, windows_per_frame: int = 2) -> np.ndarray:

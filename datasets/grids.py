@@ -1,6 +1,6 @@
 """9x9 electrode grids: scatter per-channel values onto the scalp map, plain or interpolated.
 
-The maps are TorchEEG's ``*_CHANNEL_LOCATION_DICT`` layouts (``../shared/specs/datasets.md`` §4),
+The maps are TorchEEG's ``*_CHANNEL_LOCATION_DICT`` layouts (TorchEEG ``torcheeg/datasets/constants``),
 also used by GANSER and DE-3DGAN. Channel names match case-insensitively.
 """
 

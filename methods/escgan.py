@@ -48,7 +48,7 @@ class EscganConfig(StoppingConfig):
         5 x 0.5 x KL, as the code does), diversity 1.
     w_target : float
         Weight of the poster's H(C(G(e, t)), t) term: 2.5, as in the ``train_augment.py``
-        variant (spec §6 #2); 0 gives ``train_gan.py``, which has no such term.
+        variant (the trainer defined in ``train_augment.py``); 0 gives ``train_gan.py``, which has no such term.
     d_fake_class : bool
         Train D's class head on edits labelled with their target (the reference code does; the
         poster's discriminator loss does not).
@@ -58,7 +58,7 @@ class EscganConfig(StoppingConfig):
         D gets its full loss on every ``d_full_every``-th batch and the class loss on real data
         only on the others (5).
     target : {"next", "random"}
-        Edit target t: ``(y + 1) mod C`` (spec default) or a uniformly drawn other class.
+        Edit target t: ``(y + 1) mod C`` (the reference's ``train_augment.py``) or a uniformly drawn other class.
     mask : {"deap", "dataset"}
         G's output mask: the DEAP electrode hull for every dataset (the reference) or the hull of
         the dataset's own layout.

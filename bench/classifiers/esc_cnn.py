@@ -62,7 +62,7 @@ class ESCClassifier(TorchClassifier):
     Zhang, Zhong, Liu, "Beyond Mimicking Under-Represented Emotions: Deep Data Augmentation with
     Emotional Subspace Constraints for EEG-Based Emotion Recognition", AAAI 2024. Reference code:
     github.com/tczhangzhi/PyTorch-ESCGAN, ``models/evaluator.py`` (``ESCClassifier``), trained by
-    ``train_evaluator.py`` and ``train_augment.py`` (spec: ``specs/escgan.md`` §1.5, §2.3).
+    ``train_evaluator.py`` and ``train_augment.py``.
 
     Input: ``de-grid`` windows, shape (n, n_bands, 9, 9). Output of ``module_``: logits,
     shape (n, n_classes).
@@ -81,7 +81,7 @@ class ESCClassifier(TorchClassifier):
       of the training windows; the reference feeds the interpolated DE grid unscaled. Cells outside
       the electrode hull (constant 0) stay 0.
     - Weight decay is one value shared by baseline and augmented runs (default 0, as in
-      ``train_augment.py``); the reference baseline ``train_evaluator.py`` uses 1e-4 (spec §6 #10).
+      ``train_augment.py``); the reference baseline ``train_evaluator.py`` uses 1e-4.
     - The MLP width is its own setting ``mlp_hidden`` (reference: ``8 * hid_channels``, 1024 at
       the default width) and the dropout probability is configurable (reference: fixed 0.3).
     - The ``quick`` profile (narrower network, fewer epochs, learning rate 1e-3 so that few

@@ -335,7 +335,7 @@ class SASTNet(TorchClassifier):
 
     "DE-3DGAN: A Differential Entropy-Driven 3D Generative Framework for EEG-Based Emotion
     Recognition", IEEE NER 2025. Reference code: github.com/K1os2U/DE-3DGAN at ``442b7e2``,
-    ``SA-ST_Net_Classifier_Valence.py`` (``Classifier``); spec ``specs/de3dgan.md`` §4. The
+    ``SA-ST_Net_Classifier_Valence.py`` (``Classifier``). The
     backbone is GANSER's STNet (Zhang, Zhong, Liu, "GANSER: A Self-supervised Data Augmentation
     Framework for EEG-based Emotion Recognition", IEEE TAC 2022; github.com/tczhangzhi/PyTorch-GANSER,
     ``train_backbone.py``), also TorchEEG's ``torcheeg.models.STNet``.

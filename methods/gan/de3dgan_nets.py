@@ -1,7 +1,6 @@
 """DE-3DGAN's stage-1 generator (a residual 3-D U-Net, DE video -> raw-EEG video) and its normaliser.
 
-Imported lazily by the DE-3DGAN method (it imports torch). Architecture: ``specs/de3dgan.md``
-§3.2, reference code ``3D-UNet_GAN_Valence.py`` (``Generator3D_UNet``, ``ResidualConv3d``,
+Imported lazily by the DE-3DGAN method (it imports torch). Architecture: reference code ``3D-UNet_GAN_Valence.py`` (``Generator3D_UNet``, ``ResidualConv3d``,
 ``robust_norm``) at ``442b7e2``. Module and attribute names follow the reference, so a reference
 ``state_dict`` loads unchanged.
 
@@ -16,12 +15,12 @@ Deviations from the reference code, both generalisations that leave DEAP's compu
   the resulting output paddings are (0, 0, 0), (0, 0, 0), (0, 1, 1), exactly the reference's.
 - **Explicit output mask.** The reference multiplies the output by a mask derived from its input
   (cells whose DE is non-zero over bands and windows); after the per-batch :func:`robust_norm`
-  that mask is all ones (spec §3.2, §7 bug 5). ``forward(de, mask)`` takes the mask as an
+  that mask is all ones (the reference's ``3D-UNet_GAN_Valence.py``). ``forward(de, mask)`` takes the mask as an
   argument: the method passes the dataset's electrode cells so empty cells are exactly zero, as
   in real frames; ``mask=None`` keeps the reference's input-derived mask.
 
 With ``in_bands=4, base=32, samples_per_second=128`` the generator has 5,694,049 parameters, the
-reference's count (spec §3.2): convolutions in the residual blocks have no bias, the transposed
+reference's count (``3D-UNet_GAN_Valence.py``): convolutions in the residual blocks have no bias, the transposed
 convolutions and the 1x1x1 head do, BatchNorm is affine, plus the scalar ``alpha``.
 """
 
@@ -41,7 +40,7 @@ MIN_SIZE = 2 ** 3
 class ResidualConv3d(nn.Module):
     """Two 3x3x3 conv-BN layers with a SELU between, plus a 1x1x1 projected skip, then SELU.
 
-    ``SELU(BN(conv(SELU(BN(conv(x))))) + conv1x1(x))``; no convolution has a bias (spec §3.2).
+    ``SELU(BN(conv(SELU(BN(conv(x))))) + conv1x1(x))``; no convolution has a bias (``3D-UNet_GAN_Valence.py``).
 
     Parameters
     ----------
@@ -66,7 +65,7 @@ class ResidualConv3d(nn.Module):
 
 
 class UNet3DGenerator(nn.Module):
-    """DE-3DGAN's deterministic generator: a trial's DE video to its raw-EEG video (spec §3.2).
+    """DE-3DGAN's deterministic generator: a trial's DE video to its raw-EEG video (``3D-UNet_GAN_Valence.py``).
 
     Encoder ``enc1..enc4`` (base, 2, 4, 8 x base channels) with ``MaxPool3d(2)`` between; decoder
     ``up3/dec3, up2/dec2, up1/dec1`` (``ConvTranspose3d(k=2, s=2)``, concatenation with the encoder
@@ -170,7 +169,7 @@ def _check_input(de: torch.Tensor, mask: torch.Tensor | None) -> None:
 
 def robust_norm(x: torch.Tensor, low: float = 1.0, high: float = 99.0,
                 eps: float = 1e-6) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The reference's per-tensor normalisation: clip to percentiles, then z-score (spec §2.5).
+    """The reference's per-tensor normalisation: clip to percentiles, then z-score (``3D-UNet_GAN_Valence.py``).
 
     ``c = clip(x, P_low(x), P_high(x))``; ``x_norm = (c - mean(c)) / (std(c) + eps)`` with scalar
     statistics over the whole tensor (e.g. a whole batch of trials) and the unbiased standard

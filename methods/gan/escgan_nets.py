@@ -1,7 +1,6 @@
 """ESC-GAN's networks: the EEG-editing generator and the two-headed discriminator.
 
-Imported lazily by :mod:`methods.escgan` (it imports torch). Architecture: ``specs/escgan.md``
-§1.3-1.4, reference code ``models/generator.py`` and ``models/discriminator.py`` at ``f13a724``.
+Imported lazily by :mod:`methods.escgan` (it imports torch). Architecture: reference code ``models/generator.py`` and ``models/discriminator.py`` at ``f13a724``.
 """
 
 from __future__ import annotations

@@ -21,7 +21,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
 PROBE_PER_CLASS = 250
 """Generated windows per class the probe is trained on at each evaluation (fewer when the inner
 training split has fewer)."""
-STOP_REASONS = ("plateau", "budget", "epochs")
 
 
 @dataclass(frozen=True)
@@ -68,9 +67,6 @@ class StoppingConfig(ComponentConfig):
     eval_every: int = 1
     fit_budget_s: float = 0.0
     keep_best: bool = True
-
-    STOPPING: ClassVar[tuple[str, ...]] = ("val_fraction", "patience", "min_delta", "eval_every", "fit_budget_s",
-                                           "keep_best")
 
     def __post_init__(self) -> None:
         name = type(self).__qualname__

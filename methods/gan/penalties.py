@@ -1,6 +1,6 @@
 """Wasserstein GAN losses with gradient penalty (WGAN-GP), as small functions of tensors.
 
-Used by DE-3DGAN's stage 1 (``specs/de3dgan.md`` §3.4): ``L_D = critic_loss + w_gp * gradient_penalty``
+Used by DE-3DGAN's stage 1 (the reference's ``3D-UNet_GAN_Valence.py``): ``L_D = critic_loss + w_gp * gradient_penalty``
 and ``L_G = generator_adversarial_loss + w_rec * MSE``. The critic's scores are unbounded (no
 sigmoid). The penalty is Gulrajani et al., "Improved Training of Wasserstein GANs" (NeurIPS 2017),
 as the reference code ``gradient_penalty`` in ``3D-UNet_GAN_Valence.py`` at ``442b7e2`` computes it,

@@ -6,7 +6,7 @@ from bench.errors import ConfigError
 from datasets import amigos, deap, seed
 from datasets.grids import hull_mask, interpolated_grid, positions, to_grid
 
-# Written out from ../shared/specs/datasets.md section 4, in each dataset's channel order.
+# Written out from TorchEEG's channel-location dictionaries, in each dataset's channel order.
 DEAP_CELLS = [(0, 3), (1, 3), (2, 2), (2, 0), (3, 1), (3, 3), (4, 2), (4, 0), (5, 1), (5, 3), (6, 2), (6, 0),
               (7, 3), (8, 3), (8, 4), (6, 4), (0, 5), (1, 5), (2, 4), (2, 6), (2, 8), (3, 7), (3, 5), (4, 4),
               (4, 6), (4, 8), (5, 7), (5, 5), (6, 6), (6, 8), (7, 5), (8, 5)]

@@ -1,4 +1,4 @@
-"""DE-3DGAN's stage-1 generator and robust_norm (specs/de3dgan.md §2.5, §3.2)."""
+"""DE-3DGAN's stage-1 generator and robust_norm (reference: 3D-UNet_GAN_Valence.py)."""
 
 from __future__ import annotations
 
@@ -120,7 +120,7 @@ def test_an_explicit_mask_zeroes_exactly_the_cells_outside_it():
 def test_the_reference_input_mask_is_a_no_op_after_robust_norm():
     # Unnormalised DE, zero outside the electrodes as on the grid: the input-derived mask is the
     # 32 electrode cells. After robust_norm the empty cells hold -mean/std != 0, so it keeps all
-    # 81 cells (spec §3.2, §7 bug 5).
+    # 81 cells.
     g = _small_generator()
     de = _de(8) * ELECTRODES
     out = g(de)

@@ -70,8 +70,8 @@ def test_paper_profile_is_the_reference_code():
 
 
 def test_paper_size_classifier_and_critic_have_the_reference_parameter_counts():
-    assert n_parameters(seeded(sa_st_network, (128, 9, 9), 2)) == 2_671_496  # spec §4
-    assert n_parameters(seeded(sa_st_critic, 128)) == 2_670_471  # spec §3.3
+    assert n_parameters(seeded(sa_st_network, (128, 9, 9), 2)) == 2_671_496  # the reference's count
+    assert n_parameters(seeded(sa_st_critic, 128)) == 2_670_471  # the reference's count
 
 
 @pytest.mark.parametrize("n_times", [128, 64])
