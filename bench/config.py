@@ -35,6 +35,19 @@ T = TypeVar("T")
 PROFILES = ("quick", "paper")
 
 
+class TextForm:
+    """A config value written as one string: ``str(value)`` writes it, ``cls.parse(text)`` reads it.
+
+    A field annotated with such a type is parsed once, when the config is built, and written back
+    as its text (YAML, hashes, MLflow params), e.g. :class:`bench.policy.Policy` (``ratio=0.5``).
+    """
+
+    @classmethod
+    def parse(cls, text: str) -> Any:
+        """The value written as ``text``; raises ConfigError naming the accepted forms."""
+        raise NotImplementedError
+
+
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls)
 
@@ -54,6 +67,15 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
             except ConfigError:
                 continue
         raise ConfigError(f"{where}: {value!r} does not match the expected type {hint}")
+    if isinstance(hint, type) and issubclass(hint, TextForm):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        try:
+            return hint.parse(value)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
     if dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
@@ -143,6 +165,8 @@ def plain(value: Any, *, tagged: bool = False) -> Any:
     With ``tagged``, each dataclass also records its type name (``"__type__"``), so two config
     types with equal fields never look the same (used for cache keys).
     """
+    if isinstance(value, TextForm):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: plain(getattr(value, f.name), tagged=tagged) for f in dataclasses.fields(value) if f.init}
         return {"__type__": type(value).__name__, **out} if tagged else out

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from scipy.signal import welch
 
-from bench.runner import context
+from bench.context import context
 from bench.seeding import torch_threads
 from bench.study import StudyConfig
 from datasets.features import DEFAULT_BANDS
