@@ -29,6 +29,8 @@ import numpy as np
 from bench.config import ComponentConfig
 from bench.errors import ConfigError
 
+REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
+"""The forms a window takes (:mod:`datasets.views` makes each from the prepared data)."""
 ANY = "any"
 
 
@@ -119,7 +121,7 @@ class Component:
 class Method(Component):
     """An augmentation method: ``fit`` on the training fold, then ``sample`` per class.
 
-    Subclasses set ``representation`` (one of :data:`datasets.views.REPRESENTATIONS` or
+    Subclasses set ``representation`` (one of :data:`REPRESENTATIONS` or
     ``"any"``) and implement :meth:`fit` and :meth:`_sample`. ``augments`` is False only for the
     ``none`` baseline, which returns no windows whatever it is asked for.
 

@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -313,3 +314,23 @@ class ComponentConfig:
     def search_space(trial: Any) -> dict[str, Any]:
         """Field overrides suggested by an Optuna ``trial``; empty when there is nothing to tune."""
         return {}
+
+
+def check_positive_ints(config: Any, *fields: str) -> None:
+    """Raise ConfigError unless each named field of ``config`` is an integer >= 1."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for field in fields:
+        value = getattr(config, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
+                f"set a positive whole number (default {defaults[field]!r})"
+            )
+
+
+def check_width(config: Any) -> None:
+    """Raise ConfigError unless ``config.width`` (a multiplier of the paper's channel counts) is a finite number > 0."""
+    width = config.width
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
+        raise ConfigError(f"{type(config).__qualname__}.width must be a finite number > 0, got {width!r}; "
+                          "use 1 for the paper's widths or a fraction such as 0.125 for a smaller network")

@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints, check_width
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig
+from bench.config import check_positive_ints, check_width
 from bench.errors import ConfigError
 from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS

@@ -17,12 +17,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bench.components import ANY, Classifier, DataInfo, Method
+from bench.components import ANY, REPRESENTATIONS, Classifier, DataInfo, Method
 from bench.config import ComponentConfig, from_dict, to_yaml
 from bench.errors import ConfigError
 from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from datasets.deap import CH_NAMES
-from datasets.views import REPRESENTATIONS
 
 TINY_SECONDS = 60.0
 """A generous ceiling for fit + sample/predict of a ``tiny()`` config (a guard, not a benchmark)."""
@@ -42,7 +41,7 @@ def toy_data(representation: str, counts: tuple[int, ...] = (24, 14, 10), seed: 
     Parameters
     ----------
     representation : str
-        One of :data:`datasets.views.REPRESENTATIONS`.
+        One of :data:`bench.components.REPRESENTATIONS`.
     counts : tuple of int
         Windows per class (imbalanced by default, 3 classes).
 

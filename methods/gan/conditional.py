@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import check_positive_ints, standardisation
 from bench.components import Method, check_windows
-from bench.config import ComponentConfig
+from bench.config import ComponentConfig, check_positive_ints
 from bench.errors import ConfigError, MethodError
 from bench.seeding import child_seed, torch_rng
+from bench.standardisation import standardisation
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import GRID
 from methods.gan.monitor import FitMonitor, Probe, StoppingConfig, monitored_split

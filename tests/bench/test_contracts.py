@@ -34,7 +34,7 @@ def test_every_registered_component_has_a_contract_run():
 
 
 def test_toy_data_covers_every_representation():
-    from datasets.views import REPRESENTATIONS
+    from bench.components import REPRESENTATIONS
 
     assert set(SHAPES) == set(REPRESENTATIONS)
 
