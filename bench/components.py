@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -32,6 +32,12 @@ from bench.errors import ConfigError
 REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
 """The forms a window takes (:mod:`datasets.views` makes each from the prepared data)."""
 ANY = "any"
+HOOKS = {
+    "on_batch": "callable (x, y) -> (x, target) replacing every training batch (online augmentation)",
+    "on_epoch": "callable (epoch, mean training loss) -> None after every epoch (may raise to stop)",
+    "logits_and_features": "a method (standardised windows) -> (logits, penultimate features) to fine-tune on",
+}
+"""Training hooks a classifier may declare in ``Classifier.hooks``."""
 
 
 @dataclass(frozen=True)
@@ -206,9 +212,28 @@ class Classifier(Component):
 
     Torch classifiers also expose :attr:`module_`, an ``nn.Module`` mapping the representation
     (in its own units) to logits, which attacks differentiate through.
+
+    Paper recipes and tuning reach into training only through the hooks a classifier declares in
+    ``hooks`` (:data:`HOOKS`), set with :meth:`hook` before ``fit``.
     """
 
     differentiable: ClassVar[bool] = False
+    hooks: ClassVar[frozenset[str]] = frozenset()
+
+    def hook(self, **callbacks: Any) -> None:
+        """Set declared training hooks, e.g. ``classifier.hook(on_epoch=report)``; None removes one.
+
+        Raises
+        ------
+        ConfigError
+            For a hook the classifier does not declare in ``hooks``.
+        """
+        unknown = sorted(set(callbacks) - self.hooks)
+        if unknown:
+            raise ConfigError(f"{self.name} has no training hook {', '.join(unknown)}; it declares "
+                              f"{', '.join(sorted(self.hooks)) or 'none'} (Classifier.hooks)")
+        for name, callback in callbacks.items():
+            setattr(self, name, callback)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Classifier:
         """Train on ``X`` (real training windows plus synthetic ones), shape (n, *representation)."""

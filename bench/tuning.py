@@ -46,7 +46,6 @@ import numpy as np
 import optuna
 import yaml
 
-from bench.classifiers.torch_training import TorchClassifier
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
 from bench.metrics import classification_metrics
@@ -474,7 +473,7 @@ class _EpochHook:
         self.torch = False
 
     def __call__(self, classifier: Any) -> None:
-        if not isinstance(classifier, TorchClassifier):
+        if "on_epoch" not in classifier.hooks:
             return
         self.torch = True
         x_val = self.ctx.views.real(classifier.representation, self.split.test)
@@ -487,7 +486,7 @@ class _EpochHook:
             value = classification_metrics(y_val, proba, classifier.info.n_classes, minority=minority)[self.metric]
             _report(self.trial, value, first_step + epoch)
 
-        classifier.on_epoch = on_epoch
+        classifier.hook(on_epoch=on_epoch)
 
 
 def _report(trial: Any, value: float, step: int) -> None:

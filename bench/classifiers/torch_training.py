@@ -148,6 +148,7 @@ class TorchClassifier(Classifier):
     """
 
     differentiable: ClassVar[bool] = True
+    hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig
 
