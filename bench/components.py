@@ -27,7 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from bench.config import ComponentConfig
-from bench.errors import ConfigError
+from bench.errors import ConfigError, NotFittedError
 
 REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
 """The forms a window takes (:mod:`datasets.views` makes each from the prepared data)."""
@@ -110,6 +110,8 @@ class Component:
     name: ClassVar[str]
     Config: ClassVar[type[ComponentConfig]]
     representation: ClassVar[str]
+    contract_xfail: ClassVar[dict[str, str]] = {}
+    """Contract checks (:mod:`bench.testing`) known to fail, by check id, with the reason: run as expected failures."""
 
     def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
         if config is None:
@@ -122,6 +124,11 @@ class Component:
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
+
+    def check_fitted(self, what: str) -> None:
+        """Raise NotFittedError unless ``fit`` has run (it sets attributes ending in ``_``, scikit-learn's rule)."""
+        if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):
+            raise NotFittedError(f"{self.name}.{what}: call fit(X, y, rng=rng) first; this {self.name} is not fitted")
 
 
 class Method(Component):
@@ -163,6 +170,14 @@ class Method(Component):
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
     @classmethod
+    def representations(cls) -> tuple[str, ...]:
+        """Every representation the method fits and samples in (the contract suite checks each).
+
+        By default the declared ``representation``, or all of :data:`REPRESENTATIONS` for ``"any"``.
+        """
+        return REPRESENTATIONS if cls.representation == ANY else (cls.representation,)
+
+    @classmethod
     def representation_for(cls, config: ComponentConfig, classifier_representation: str) -> str:
         """The representation the method fits and samples in when it feeds a classifier of ``classifier_representation``.
 
@@ -191,6 +206,7 @@ class Method(Component):
         X_syn : ndarray, shape (sum of counts, *shape of the representation), float32
         y_syn : ndarray of int64, shape (sum of counts,), grouped by class in ascending order
         """
+        self.check_fitted("sample")
         counts = check_counts(n_per_class, self.info.n_classes, f"{self.name}.sample")
         X, y = self._sample(counts, rng)
         return np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)

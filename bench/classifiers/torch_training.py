@@ -210,6 +210,7 @@ class TorchClassifier(Classifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (eval mode, batched)."""
+        self.check_fitted("predict_proba")
         import torch
 
         X = self._windows(X, "predict_proba")

@@ -191,6 +191,11 @@ class ConditionalGenerator(Method):
     config: GeneratorConfig
 
     @classmethod
+    def representations(cls) -> tuple[str, ...]:
+        """Raw windows (1-D convolutions over time) and DE grids (2-D convolutions over the grid)."""
+        return ("raw", "de-grid")
+
+    @classmethod
     def representation_for(cls, config: GeneratorConfig, classifier_representation: str) -> str:
         """``config.representation``; for ``"auto"``, ``de-grid`` with a de-grid classifier and ``raw`` otherwise."""
         if config.representation != "auto":
