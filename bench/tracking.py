@@ -44,7 +44,13 @@ import pandas as pd
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from bench.cell import Cell, cell_params
+from bench.config import flatten, to_dict, to_yaml
 from bench.errors import ConfigError
+from bench.registry import PROTOCOLS
+from bench.robustness import eps_label
+from bench.study import StudyConfig
+from bench.summary import GROUP
 
 CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
@@ -266,6 +272,87 @@ class Tracker:
         if self.uri.startswith(("http://", "https://")):
             return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}"
         return f"mlflow ui --backend-store-uri {self.uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+
+
+class StudyLog:
+    """A ``bench run``'s rows in MLflow: a parent run per leaderboard group, a nested run per cell.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    contexts : dict of str to DataContext
+        The study's prepared datasets (their keys and notes are logged).
+    """
+
+    def __init__(self, config: StudyConfig, contexts: Mapping[str, Any]) -> None:
+        self.config, self.contexts = config, contexts
+        self.tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+        self.logged = self.tracker.logged_cells()
+        self.parents = self.tracker.parent_runs()
+
+    def recorded(self, cell: Cell, row: Any) -> None:
+        """A row found on disk: logged now unless this tracking store has it already."""
+        if row.cell_key not in self.logged:
+            self._log_cell(cell, row, replace=())
+
+    def cell(self, cell: Cell, row: Any) -> None:
+        """A row just computed: logged, replacing an older copy of the cell."""
+        self._log_cell(cell, row, replace=self.logged.get(row.cell_key, ()))
+
+    def _log_cell(self, cell: Cell, row: Any, replace: Iterable[str]) -> None:
+        config, tracker = self.config, self.tracker
+        params = flatten(cell_params(config, cell))
+        leaky = PROTOCOLS.get(cell.protocol).leaky
+        parent = tracker.ensure_parent(
+            row.group_key, _group_name(cell, leaky, row.recipe), params,
+            {"bench.leaky": str(leaky).lower(), "bench.status": "running",
+             "bench.data": self.contexts[cell.dataset].prepared.key,
+             **({"bench.tuned_from": config.tuned_from} if config.tuned_from else {})},
+            self.parents,
+        )
+        metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic,
+                   "n_test": row.n_test,
+                   **{f"method.{k}": v for k, v in row.method_stats.items()},
+                   **{f"quality.{k}": v for k, v in row.quality.items()},
+                   **{tracker.metric_name(f"robust.{k}"): v for k, v in row.robust.items()}}
+        tags = {CELL_TAG: row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
+                "bench.seed": str(cell.seed), "bench.fold": cell.fold_name,
+                **({"bench.robust_reason": "; ".join(dict.fromkeys(row.robust_reasons.values()))[:5000]}
+                   if row.robust_reasons else {})}
+        attack_params = {"eps": ",".join(map(eps_label, config.eps))} if row.attacks else {}
+        attack_params.update(flatten({"attack": {a: to_dict(config.attack_config(a)) for a in row.attacks}}))
+        artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}
+        if row.confusion:
+            artifacts["confusion_matrix.json"] = {"labels": list(range(len(row.confusion))),
+                                                  "rows_true_cols_pred": row.confusion}
+        if row.fit_stop:
+            tags["bench.fit_stop"] = row.fit_stop
+        series = {f"fit.{name}": {int(p["epoch"]): p[name] for p in row.fit_curve} for name in ("signal", "seconds")
+                  if row.fit_curve}
+        tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}",
+                         {**params, "seed": cell.seed, "fold": cell.fold_name, **attack_params}, metrics, tags,
+                         artifacts, replace=replace, series=series)
+
+    def finish(self, summary: pd.DataFrame, table: pd.DataFrame) -> None:
+        """Log every group's aggregated metrics and gate verdict on its parent run, and finish it."""
+        metric_cols = [c for c in summary.columns
+                       if c.endswith(("_mean", "_std")) or c in ("delta_vs_none", "n_cells")]
+        group_keys = dict(zip(map(tuple, table[GROUP].to_numpy()), table["group_key"]))
+        for _, s in summary.iterrows():
+            run_id = self.parents.get(group_keys[tuple(s[GROUP])])
+            if run_id is None:  # every cell failed: nothing was logged
+                continue
+            notes = "\n".join(self.contexts[s["dataset"]].prepared.notes)
+            self.tracker.finish_parent(run_id, {self.tracker.metric_name(c): s[c] for c in metric_cols},
+                                       {"bench.status": s["status"], "bench.reason": s["reason"][:5000],
+                                        "bench.gate": s["gate"], "bench.gate_reason": s["gate_reason"][:5000]},
+                                       {"data_notes.txt": notes} if notes else {})
+
+
+def _group_name(cell: Cell, leaky: bool, recipe: str) -> str:
+    dataset, task, protocol, method, classifier = cell.group
+    recipe = "" if recipe == "default" else f" [{recipe} recipe]"
+    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}{recipe}/{classifier}"
 
 
 _RESULT_TAGS = {"status": "bench.status", "reason": "bench.reason", "cell_key": CELL_TAG}

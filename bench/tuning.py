@@ -5,7 +5,7 @@ outer training folds**: for each outer fold used, the same protocol splits that 
 windows once more (``inner_folds`` folds, keeping trials or subjects apart as the protocol does)
 and the first inner fold is the validation split. The method and classifier are fitted on the
 rest of the outer training windows and scored on the validation windows, through the very code
-``bench run`` uses (:func:`bench.runner.score_split`). The outer test folds are never read: a
+``bench run`` uses (:func:`bench.cell.score_split`). The outer test folds are never read: a
 config tuned here and then run with ``bench run --config best.yaml`` is scored on windows no trial
 has seen.
 
@@ -46,14 +46,14 @@ import numpy as np
 import optuna
 import yaml
 
-from bench.classifiers.torch_training import TorchClassifier
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
 from bench.metrics import classification_metrics
 from bench.protocols import Fold, SplitGroups
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
-from bench.runner import Cell, DataContext, Split, context, minority_class, score_split
-from bench.seeding import derive, seed_int
+from bench.cell import Cell, minority_class, score_split
+from bench.context import DataContext, Split, context
+from bench.seeding import SeedScope
 from bench.study import RUNTIME_FIELDS, StudyConfig, build_study, resolve_tracking_uri
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
@@ -418,10 +418,11 @@ def inner_splits(config: TuneConfig, ctx: DataContext) -> list[tuple[Fold, Split
     for fold in outer:
         rows = fold.train
         sub = SplitGroups(groups.subject[rows], groups.session[rows], groups.trial_id[rows], groups.position[rows])
-        rng = derive(config.seed, config.dataset, config.task, config.protocol, fold.name, "inner-split")
-        inner = PROTOCOLS.get(config.protocol)().split(sub, y[rows], config.inner_folds, rng)[0]
-        where = (config.dataset, config.task, config.protocol, config.seed, f"{fold.name}/inner-{config.inner_folds}")
-        out.append((fold, Split(rows[inner.train], rows[inner.test], where)))
+        seeds = ctx.seeds(config.task, config.protocol, config.seed)
+        inner = PROTOCOLS.get(config.protocol)().split(sub, y[rows], config.inner_folds,
+                                                       seeds.rng(fold.name, "inner-split"))[0]
+        name = f"{fold.name}/inner-{config.inner_folds}"
+        out.append((fold, Split(rows[inner.train], rows[inner.test], seeds.within(config.seed, name))))
     return out
 
 
@@ -449,7 +450,7 @@ class Objective:
         study_config = with_overrides(cfg, overrides)
         values: list[float] = []
         for i, split in enumerate(self.splits):
-            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.where[-1], cfg.method, cfg.classifier)
+            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.name, cfg.method, cfg.classifier)
             hook = self._epoch_hook(trial, split, i)
             row = score_split(study_config, self.ctx, cell, split, on_classifier=hook)
             values.append(row.metrics[cfg.metric])
@@ -472,7 +473,7 @@ class _EpochHook:
         self.torch = False
 
     def __call__(self, classifier: Any) -> None:
-        if not isinstance(classifier, TorchClassifier):
+        if "on_epoch" not in classifier.hooks:
             return
         self.torch = True
         x_val = self.ctx.views.real(classifier.representation, self.split.test)
@@ -485,7 +486,7 @@ class _EpochHook:
             value = classification_metrics(y_val, proba, classifier.info.n_classes, minority=minority)[self.metric]
             _report(self.trial, value, first_step + epoch)
 
-        classifier.on_epoch = on_epoch
+        classifier.hook(on_epoch=on_epoch)
 
 
 def _report(trial: Any, value: float, step: int) -> None:
@@ -589,7 +590,7 @@ def _open_study(config: TuneConfig, settings: dict[str, Any]) -> tuple[optuna.St
     # Concurrent workers must not draw the same points: the sampler's seed includes the process id and the
     # trials already recorded, so samplers are not reproducible run to run (every fit inside a trial is).
     n_before = len(study.get_trials(deepcopy=False))
-    study.sampler = _sampler(config.sampler, seed_int(config.seed, name, n_before, os.getpid()) % 2**32)
+    study.sampler = _sampler(config.sampler, SeedScope(config.seed, (name,)).seed(n_before, os.getpid()) % 2**32)
     study.pruner = _pruner(config.pruner)
     return study, created
 

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.components import REPRESENTATIONS
 from bench.errors import ConfigError, IncompatibleError
 from datasets.features import FeatureConfig, differential_entropy
 from datasets.grids import interpolated_grid, to_grid
 from datasets.pipeline import Prepared
 
-REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
 _NEXT = {"raw": ("de", "raw-grid"), "de": ("de-grid",), "raw-grid": (), "de-grid": ()}
 
 

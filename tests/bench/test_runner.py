@@ -7,7 +7,10 @@ import pytest
 
 from bench.errors import MethodError
 from bench.registry import CLASSIFIERS, METHODS
-from bench.runner import Cell, _units, context, plan, run_study
+from bench.cell import Cell
+from bench.context import context
+from bench.executor import units as make_units
+from bench.runner import plan, run_study
 from bench.study import build_study
 from methods.noise import GaussianNoise
 from reports.leaderboard import format_leaderboard
@@ -170,9 +173,10 @@ def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
 def test_a_worker_takes_a_methods_fold_whole_and_none_comes_first():
     cells = [(Cell("d", "t", "p", 0, fold, f"f{fold}", method, clf), (f"{method}{fold}{clf}", "g"))
              for method in ("smote", "none") for fold in (0, 1) for clf in ("svm", "esc-cnn")]
-    units = _units(cells)
-    assert [[c.classifier for c, _ in unit] for unit in units] == [["svm", "esc-cnn"]] * 4
-    assert [(u[0][0].method, u[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0), ("none", 1)]
+    units = make_units(cells)
+    assert [[c.classifier for c, _ in unit.cells] for unit in units] == [["svm", "esc-cnn"]] * 4
+    assert [(u.cells[0][0].method, u.cells[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0),
+                                                                          ("none", 1)]
     planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2}))
     assert [c.method for c in planned] == ["none"] * 4 + ["smote"] * 4  # 2 folds x 2 classifiers
 

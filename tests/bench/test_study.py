@@ -10,7 +10,7 @@ def test_defaults_are_the_documented_quick_run():
     assert c.datasets == ("synthetic",) and c.tasks == ("valence",) and c.protocols == ("trial-kfold",)
     assert c.methods == DEFAULT_METHODS and set(DEFAULT_METHODS) < set(METHODS.names())
     assert c.classifiers == ("svm", "esc-cnn")
-    assert (c.folds, c.seeds, c.policy, c.profile) == (5, (0,), "balance", "quick")
+    assert (c.folds, c.seeds, str(c.policy), c.profile) == (5, (0,), "balance", "quick")
 
 
 def test_yaml_then_cli_then_set(tmp_path):
@@ -62,3 +62,13 @@ def test_the_tracking_uri_is_the_setting_else_the_environment_else_mlflow_db_her
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert resolve_tracking_uri(None) == DEFAULT_TRACKING_URI == "sqlite:///mlflow.db"
     assert build_study(None, [], {}).resolved_tracking_uri == DEFAULT_TRACKING_URI
+
+
+def test_the_policy_is_parsed_once_and_written_back_as_text():
+    from bench.config import to_dict
+    from bench.policy import Policy
+
+    config = build_study(None, ["policy=ratio=0.5"])
+    assert config.policy == Policy("ratio", ratio=0.5)
+    assert to_dict(config)["policy"] == "ratio=0.5"
+    assert build_study(None, [], to_dict(config)) == config
