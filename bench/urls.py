@@ -24,7 +24,7 @@ MASK = "***"
 
 _USERINFO = re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^/\s:@'\"]*):(?P<secret>[^/\s'\"]*)@")
 """``scheme://user:secret@``: the secret runs to the authority's last ``@`` (an unencoded ``@`` in it too)."""
-_BARE_USERINFO = re.compile(r"(?P<head>(?<![\w/:.%~+\-])[A-Za-z0-9._~%+\-]+):(?P<secret>[^\s/@:'\"]+)@(?=[\w\[])")
+_BARE_USERINFO = re.compile(r"(?P<head>[A-Za-z0-9._~%+\-]+):(?P<secret>[^\s/@:'\"]+)@(?=[\w\[])")
 """``user:secret@host`` without a scheme, as in a URL a parser rejected (``postgresql//user:pw@host``)."""
 _SECRET_PARAM = re.compile(r"(?P<head>[?&;](?:password|passwd|pwd|token|access_token|secret|api_key|apikey)=)"
                            r"(?P<secret>[^&;#\s'\"]+)", re.IGNORECASE)
