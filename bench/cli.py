@@ -344,3 +344,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are saved; run the same command again to resume", file=sys.stderr)
         return 130
+    except Exception:  # a crash: its traceback, with any URL's password masked
+        import traceback
+
+        print(mask_text(traceback.format_exc()), file=sys.stderr, end="")
+        return 1  # as Python's own exit on an uncaught exception

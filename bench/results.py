@@ -149,7 +149,9 @@ class ResultRow:
             When the text has no checksum or its content does not match it.
         """
         data = json.loads(text)
-        if not isinstance(data, dict) or data.pop("checksum", None) != record_checksum(data):
+        if not isinstance(data, dict) or "checksum" not in data:
+            raise ValueError("it has no checksum (written by an older bench, or not a cell record)")
+        if data.pop("checksum") != record_checksum(data):
             raise ValueError("its content does not match its checksum (edited or damaged)")
         for name in ("metrics", "robust", "quality", "method_stats"):  # records written before attacks existed have no "robust"
             data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}

@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import math
 import os
 import tempfile
@@ -58,7 +59,9 @@ from mlflow.tracking import MlflowClient
 
 from bench.errors import ConfigError
 from bench.results import unique_cells
-from bench.urls import database_file, mask_text, mask_url, sqlite_holds
+from bench.urls import database_file, mask_logs, mask_text, mask_url, sqlite_holds
+
+mask_logs(logging.getLogger("mlflow"))  # MLflow's own handler prints its log lines
 
 CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
