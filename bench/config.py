@@ -30,6 +30,7 @@ from typing import Any, ClassVar, TypeVar
 import yaml
 
 from bench.errors import ConfigError
+from bench.urls import masked
 
 T = TypeVar("T")
 
@@ -186,8 +187,11 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def to_yaml(config: Any) -> str:
-    """YAML text of a config; ``from_dict(type(config), yaml.safe_load(text)) == config``."""
-    return yaml.safe_dump(to_dict(config), sort_keys=False)
+    """YAML text of a config, to be stored or shown: credentials in URLs masked (:func:`bench.urls.masked`).
+
+    ``from_dict(type(config), yaml.safe_load(text)) == config`` for every config without a secret.
+    """
+    return yaml.safe_dump(masked(to_dict(config)), sort_keys=False)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:

@@ -25,6 +25,13 @@ study reuses it) with a nested run ``trial-<n>`` per trial: the trial's params, 
 it reported (stepped), its final value and the ``bench.trial_state`` tag. The parent runs of a
 ``bench run`` of a tuned config carry the ``bench.tuned_from`` tag.
 
+Nothing counts twice: a parent run is found or created idempotently (two processes that create one for
+the same group at once both keep the oldest and the other is deleted), and :func:`read_results` holds
+each cell once (:func:`bench.results.unique_cells`). Opening a store is error-handled: an unreachable
+server, a missing database driver or an Optuna database given as tracking URI is a one-line
+:class:`~bench.errors.ConfigError`, and two processes creating a fresh SQLite store at once take turns
+at MLflow's schema set-up. URIs are shown with their credentials masked (:mod:`bench.urls`).
+
 Runs are written with :class:`mlflow.tracking.MlflowClient`. ``bench run`` writes from its main
 process only (its cell workers never touch the store); each ``bench tune`` process writes its own
 trials, so concurrent tuning workers on one SQLite file wait for its lock (a tracking server is the
@@ -33,14 +40,20 @@ store for many machines).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import math
+import os
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
+from filelock import FileLock
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
@@ -48,9 +61,13 @@ from bench.cell import Cell, cell_params
 from bench.config import flatten, to_dict, to_yaml
 from bench.errors import ConfigError
 from bench.registry import PROTOCOLS
+from bench.results import unique_cells
 from bench.robustness import eps_label
 from bench.study import StudyConfig
 from bench.summary import GROUP
+from bench.urls import database_file, mask_logs, mask_text, mask_url, sqlite_holds
+
+mask_logs(logging.getLogger("mlflow"))  # MLflow's own handler prints its log lines
 
 CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
@@ -72,10 +89,34 @@ def _chunks(items: list[Any], size: int = _BATCH) -> Iterable[list[Any]]:
 
 def _artifact_root(uri: str) -> str | None:
     """For a SQLite store, keep artifacts in ``mlruns/`` beside the database file."""
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix) or len(uri) == len(prefix):
-        return None
-    return (Path(uri[len(prefix):]).resolve().parent / "mlruns").as_uri()
+    path = database_file(uri)
+    return None if path is None else (path.parent / "mlruns").as_uri()
+
+
+_OPEN_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def _schema_lock(uri: str) -> Iterator[None]:
+    """Hold a lock of this machine for the SQLite file of ``uri`` (nothing for other stores).
+
+    MLflow creates a fresh database's schema when a client first opens it; two processes doing so at
+    once collide. The lock file lives in the temporary folder, named by a hash of the database path.
+    """
+    path = database_file(uri)
+    if path is None:
+        yield
+        return
+    name = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+    with FileLock(os.path.join(tempfile.gettempdir(), f"bench-mlflow-{name}.lock"), timeout=300):
+        yield
+
+
+def open_error(uri: str, error: BaseException) -> ConfigError:
+    """The one-line error of a tracking store that cannot be opened (credentials masked)."""
+    reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    return ConfigError(mask_text(f"cannot open the MLflow tracking store {uri} ({reason}); pass a reachable "
+                                 "--tracking-uri, e.g. sqlite:///mlflow.db or http://host:5000"))
 
 
 class Tracker:
@@ -91,12 +132,19 @@ class Tracker:
 
     def __init__(self, uri: str, experiment: str) -> None:
         self.uri = uri
-        self.client = MlflowClient(tracking_uri=uri)
-        try:
-            self.experiment_id = self._experiment_id(experiment)
-        except mlflow.exceptions.MlflowException as e:
-            raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri, "
-                              "e.g. sqlite:///mlflow.db") from e
+        if sqlite_holds(uri) == "optuna":
+            raise ConfigError(mask_text(f"--tracking-uri {uri} is an Optuna storage; MLflow and Optuna cannot share "
+                                        "one database: pass another --tracking-uri, e.g. sqlite:///mlflow.db"))
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                with _schema_lock(uri):
+                    self.client = MlflowClient(tracking_uri=uri)
+                    self.experiment_id = self._experiment_id(experiment)
+                break
+            except Exception as e:  # unreachable server, missing driver, bad URI, a schema set-up that collided
+                if attempt + 1 == _OPEN_ATTEMPTS or database_file(uri) is None:
+                    raise open_error(uri, e) from e
+                time.sleep(0.5 * (attempt + 1))
         self.experiment = experiment
 
     def _experiment_id(self, experiment: str) -> str:
@@ -140,19 +188,39 @@ class Tracker:
         return out
 
     def parent_runs(self) -> dict[str, str]:
-        """``bench.group`` tag -> run id of the experiment's parent runs."""
-        return {r.data.tags[GROUP_TAG]: r.info.run_id for r in self._runs(f"tags.`{GROUP_TAG}` != ''")
-                if GROUP_TAG in r.data.tags}
+        """``bench.group`` tag -> run id of the experiment's parent run (the oldest, should there be several)."""
+        found: dict[str, Any] = {}
+        for run in self._runs(f"tags.`{GROUP_TAG}` != ''"):
+            key = run.data.tags.get(GROUP_TAG)
+            if key and (key not in found or _order(run) < _order(found[key])):
+                found[key] = run
+        return {key: run.info.run_id for key, run in found.items()}
 
     def ensure_parent(self, group_key: str, name: str, params: Mapping[str, Any], tags: Mapping[str, str],
                       known: dict[str, str]) -> str:
-        """The parent run of a group, created (with its params) when missing; ``known`` is updated."""
+        """The parent run of a group, found or created (with its params); ``known`` is updated.
+
+        Idempotent across processes: after creating its run, a process looks again and keeps the
+        oldest parent of the group (start time, then run id), deleting its own when another is older,
+        so two processes that create one at once end up sharing one.
+        """
         if group_key in known:
+            return known[group_key]
+        existing = self._group_parents(group_key)
+        if existing:
+            known[group_key] = existing[0].info.run_id
             return known[group_key]
         run = self.client.create_run(self.experiment_id, run_name=name, tags={GROUP_TAG: group_key, **tags})
         self._log(run.info.run_id, params=params)
-        known[group_key] = run.info.run_id
-        return run.info.run_id
+        oldest = self._group_parents(group_key)[0].info.run_id
+        if oldest != run.info.run_id:
+            self.client.delete_run(run.info.run_id)
+        known[group_key] = oldest
+        return oldest
+
+    def _group_parents(self, group_key: str) -> list[Any]:
+        """The group's parent runs, oldest first."""
+        return sorted(self._runs(f"tags.`{GROUP_TAG}` = '{group_key}'"), key=_order)
 
     def log_cell(self, parent_id: str, name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
                  tags: Mapping[str, str], artifacts: Mapping[str, Any], replace: Iterable[str] = (),
@@ -268,10 +336,16 @@ class Tracker:
         return run_id
 
     def experiment_url_hint(self) -> str:
-        """How to open this experiment in the MLflow UI."""
-        if self.uri.startswith(("http://", "https://")):
-            return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}"
-        return f"mlflow ui --backend-store-uri {self.uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+        """How to open this experiment in the MLflow UI (credentials masked: it is printed and put in reports)."""
+        uri = mask_url(self.uri)
+        if uri.startswith(("http://", "https://")):
+            return f"{uri.rstrip('/')}/#/experiments/{self.experiment_id}"
+        return f"mlflow ui --backend-store-uri {uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+
+
+def _order(run: Any) -> tuple[int, str]:
+    """How runs of one group are ordered: by start time, then run id (the same in every process)."""
+    return (run.info.start_time or 0, run.info.run_id)
 
 
 class StudyLog:
@@ -372,20 +446,21 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
     Returns
     -------
     table : DataFrame
-        One row per finished nested cell run: ``study``, the cell's ids (from its params), ``leaky``
+        One row per cell (:func:`bench.results.unique_cells`: a cell logged twice by two runs counts
+        once; two runs of one cell with different scores are an error), from its finished nested run: ``study``, the cell's ids (from its params), ``leaky``
         and ``group_key`` (from its parent run's tags), ``status``, ``reason``, ``cell_key`` and every
         logged metric as a column; sorted like :func:`bench.results.results_table`.
     hint : str
         :meth:`Tracker.experiment_url_hint`.
     """
-    client = MlflowClient(tracking_uri=uri)
     try:
+        client = MlflowClient(tracking_uri=uri)
         found = client.get_experiment_by_name(experiment)
         names = [e.name for e in client.search_experiments()] if found is None else []
-    except mlflow.exceptions.MlflowException as e:
-        raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri") from e
+    except Exception as e:  # unreachable server, missing driver, bad URI
+        raise open_error(uri, e) from e
     if found is None:
-        raise ConfigError(f"--experiment {experiment!r}: no such experiment in {uri}; experiments there: "
+        raise ConfigError(f"--experiment {experiment!r}: no such experiment in {mask_url(uri)}; experiments there: "
                           f"{', '.join(sorted(names)) or '(none)'}; pass one of them or the right --tracking-uri")
     tracker = Tracker(uri, experiment)
     runs = tracker._runs("")
@@ -404,6 +479,7 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
         records.append(record)
     table = pd.DataFrame(records)
     if not table.empty:
+        table = unique_cells(table, f"MLflow experiment {experiment!r}")
         table = table.sort_values(["dataset", "task", "protocol", "method", "classifier", "seed", "fold"],
                                   kind="stable").reset_index(drop=True)
     return table, tracker.experiment_url_hint()

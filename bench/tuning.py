@@ -48,6 +48,7 @@ import yaml
 
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
+from bench.preflight import check_stores_distinct
 from bench.metrics import classification_metrics
 from bench.protocols import Fold, SplitGroups
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
@@ -55,6 +56,7 @@ from bench.cell import Cell, minority_class, score_split
 from bench.context import DataContext, Split, context
 from bench.seeding import SeedScope
 from bench.study import RUNTIME_FIELDS, StudyConfig, build_study, resolve_tracking_uri
+from bench.urls import mask_text, mask_url, masked
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
@@ -169,10 +171,7 @@ class TuneConfig:
         if not _STUDY_NAME.fullmatch(self.study_name):
             raise ConfigError(f"study name {self.study_name!r} must start with a letter or digit and hold only "
                               "letters, digits and . _ : + -; pass e.g. --study smote-svm-1")
-        if _same_database(self.storage, self.resolved_tracking_uri):
-            raise ConfigError(f"the Optuna storage {self.storage!r} is the MLflow tracking store; Optuna and MLflow "
-                              "cannot share one database (both keep their own schema version): pass another "
-                              f"--storage, e.g. {DEFAULT_STORAGE}, or another --tracking-uri")
+        check_stores_distinct(self.storage, self.resolved_tracking_uri)
         cli = {"datasets": [self.dataset], "tasks": [self.task], "protocols": [self.protocol],
                "methods": [self.method], "classifiers": [self.classifier], "folds": self.folds, "seeds": [self.seed],
                "profile": self.profile, "policy": self.policy, "data_dir": self.data_dir, "device": self.device,
@@ -195,22 +194,9 @@ class TuneConfig:
         return dict(getattr(self.base, kind).get(name, {}))
 
 
-def _same_database(a: str, b: str) -> bool:
-    """Whether two URLs name the same database (SQLite files compared by resolved path)."""
-    prefix = "sqlite:///"
-    if a.startswith(prefix) and b.startswith(prefix):
-        return Path(a[len(prefix):]).resolve() == Path(b[len(prefix):]).resolve()
-    return a.rstrip("/") == b.rstrip("/")
-
-
 def storage_label(url: str) -> str:
-    """The storage URL without its password (for tags, logs and ``tuned_from``)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL: Optuna will say so when it opens it
-        return url
+    """The storage URL without its password (for tags, logs and ``tuned_from``): :func:`bench.urls.mask_url`."""
+    return mask_url(url)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -545,7 +531,8 @@ def _storage(url: str) -> optuna.storages.RDBStorage:
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine)
     except Exception as e:  # SQLAlchemy: bad URL, missing driver, unreachable server
-        raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({type(e).__name__}: {e}); pass "
+        reason = mask_text(" ".join(f"{type(e).__name__}: {e}".split())[:300])
+        raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({reason}); pass "
                           f"--storage {DEFAULT_STORAGE} or a reachable database URL such as "
                           "postgresql://user:password@host/db (pip install psycopg2-binary)") from e
 
@@ -658,7 +645,7 @@ def best_study_config(config: TuneConfig, trial: optuna.trial.FrozenTrial, study
 def write_best(path: str | os.PathLike[str], best: StudyConfig, value: float, metric: str) -> Path:
     """Write ``best`` as YAML that ``bench run --config`` accepts (runtime fields are left to the command line, but
     for the provenance and the quality gate)."""
-    data = {k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k in ("tuned_from", "gate")}
+    data = masked({k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k in ("tuned_from", "gate")})
     header = (f"# Written by bench tune from {best.tuned_from}\n"
               f"# {metric} = {value:.4f} on inner validation splits of the training folds (no test fold was used).\n"
               f"# Run it with: python -m bench run --config {path}\n")

@@ -15,14 +15,14 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bench", "datasets", "methods", "reports")
 LAYERS = {
     "core": ("bench", "bench.errors", "bench.registry", "bench.config", "bench.components", "bench.seeding",
-             "bench.lazy", "bench.standardisation"),
+             "bench.lazy", "bench.standardisation", "bench.urls", "bench.integrity"),
     "components": ("datasets", "methods", "bench.classifiers"),
     "evaluation": ("bench.protocols", "bench.policy", "bench.metrics", "bench.quality", "bench.fold_quality",
                    "bench.quality_files", "bench.attacks", "bench.robustness", "bench.gate", "bench.results",
                    "bench.fit_cache", "bench.summary", "bench.testing"),
     "reports": ("reports",),
     "app": ("bench.__main__", "bench.study", "bench.context", "bench.cell", "bench.executor", "bench.runner",
-            "bench.tracking", "bench.tuning", "bench.cli"),
+            "bench.tracking", "bench.tuning", "bench.preflight", "bench.cli"),
 }
 ORDER = list(LAYERS)
 
