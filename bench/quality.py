@@ -166,30 +166,6 @@ def class_psd(X: np.ndarray, y: np.ndarray, n_classes: int, sfreq: float, *, fmi
     return freqs, psd if per_channel else psd.mean(axis=1)
 
 
-def mean_psd(X: np.ndarray, sfreq: float, *, fmin: float = 1.0, fmax: float | None = None,
-             nperseg: int | None = None, per_channel: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Mean Welch power spectrum of raw windows, over windows (and channels).
-
-    Parameters
-    ----------
-    X : ndarray, shape (n, n_channels, n_times)
-        Raw windows.
-    sfreq : float
-        Sampling rate, Hz.
-    fmin, fmax, nperseg, per_channel
-        As in :func:`class_psd`.
-
-    Returns
-    -------
-    freqs : ndarray, shape (f,)
-    psd : ndarray, shape (f,), or (n_channels, f) with ``per_channel``
-        One-sided power spectral density (units of X squared per Hz), averaged over windows and,
-        unless ``per_channel``, channels.
-    """
-    X = _windows(X, "X", ndim=3)
-    freqs, psd = class_psd(X, np.zeros(len(X), dtype=np.int64), 1, sfreq, fmin=fmin, fmax=fmax, nperseg=nperseg,
-                           per_channel=per_channel)
-    return freqs, psd[0]
 
 
 def psd_distance(real: np.ndarray, synthetic: np.ndarray, y_real: np.ndarray, y_syn: np.ndarray, n_classes: int,
@@ -513,44 +489,6 @@ def memorisation_ratio(synthetic: np.ndarray, train: np.ndarray, holdout: np.nda
     return float(np.median(d_syn)) / denominator if denominator > 0 else float("nan")
 
 
-def copy_fraction(synthetic: np.ndarray, train: np.ndarray, *, tol: float = 0.1, max_samples: int = 1000,
-                  rng: np.random.Generator | None = None) -> float:
-    """Share of synthetic windows that are near-copies of a training window.
-
-    A synthetic window counts as a copy when its Euclidean distance to the nearest training
-    window is at most ``tol`` times the typical spacing of the training set, the median distance
-    from a training window to its nearest *other* training window. The threshold is relative, so
-    one ``tol`` means the same on every dataset and representation.
-
-    Parameters
-    ----------
-    synthetic : ndarray, shape (n_syn, *window)
-    train : ndarray, shape (n_train, *window)
-        The training windows the method was fitted on, n_train >= 2 (never subsampled).
-    tol : float
-        Threshold as a fraction of the training set's median nearest-neighbour distance (> 0).
-    max_samples : int
-        The synthetic windows, and the training windows used to measure the spacing, are each
-        subsampled to at most this many with ``rng``.
-    rng : numpy.random.Generator, optional
-        Default: a generator seeded with 0.
-
-    Returns
-    -------
-    float
-        Fraction in [0, 1].
-    """
-    _check_max_samples(max_samples)
-    if not tol > 0:
-        raise ConfigError(f"copy_fraction: tol must be > 0, got {tol!r}; 0.1 flags windows ten times closer to a "
-                          "training window than training windows are to each other")
-    train = _flat(train, "train", min_n=2)
-    synthetic = _flat(synthetic, "synthetic")
-    _same_width(synthetic, train, "synthetic and train")
-    rng = _rng(rng)
-    spacing = float(np.median(_nn_distances(_subsample(train, max_samples, rng), train, n_neighbors=2)))
-    d_syn = _nn_distances(_subsample(synthetic, max_samples, rng), train)
-    return float(np.mean(d_syn <= tol * spacing))
 
 
 def class_grid_means(X: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
