@@ -11,8 +11,7 @@ the held-out test fold) and logs the scalars named in :data:`QUALITY_METRICS`.
   features of the fold's no-augmentation classifier (ESC-GAN's reference code computes FID/KID
   that way).
 - :func:`tstr_score` -- train-on-synthetic, test-on-real balanced accuracy.
-- :func:`memorisation_ratio` and :func:`copy_fraction` -- nearest-neighbour checks for copies of
-  training windows.
+- :func:`memorisation_ratio` -- a nearest-neighbour check for copies of training windows.
 
 A metric that is undefined on the data it is given (no class in common, a class missing from the
 synthetic set) is NaN rather than an exception, as in :mod:`bench.metrics`.
