@@ -32,9 +32,11 @@ import pandas as pd
 
 from bench.components import DataInfo
 from bench.config import config_hash, flatten, to_dict, to_yaml
+from bench.epoch_scores import LastEpochs
 from bench.errors import BenchError, IncompatibleError
 from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from bench.fold_quality import class_profiles, classifier_metrics, sample_metrics
+from bench.hard_case import thin_fold
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
 from bench.protocols import Fold, SplitGroups
@@ -119,7 +121,12 @@ class DataContext:
         if key not in self._folds:
             y, _ = self.labels(task)
             rng = derive(seed, self.dataset, task, protocol, "split")
-            self._folds[key] = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, rng)
+            folds = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, rng)
+            if (hard := self.config.hard_case) is not None:  # the hard-case protocol thins the training folds
+                selected = (y if hard.select == "class" else self.labels("quadrant")[0]) == hard.value
+                folds = [thin_fold(f, selected, hard.keep, derive(seed, self.dataset, task, protocol, "hard-case", f.name))
+                         for f in folds]
+            self._folds[key] = folds
         return self._folds[key]
 
 
@@ -147,6 +154,8 @@ def cell_params(config: StudyConfig, cell: Cell) -> dict[str, Any]:
         "reader": to_dict(config.reader_config(cell.dataset)),
         "segment": to_dict(config.segment), "features": to_dict(config.features), "labels": to_dict(config.labels),
         "code_version": CODE_VERSION,
+        **{name: to_dict(getattr(config, name)) for name in ("quality_vs_test", "epoch_metrics", "hard_case")
+           if getattr(config, name)},  # only when set, so the keys of earlier results stay valid
     }
 
 
@@ -299,6 +308,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         return
     if on_classifier is not None:
         on_classifier(classifier)
+    last = (LastEpochs(config.epoch_metrics, ctx.views.real(clf_rep, split.test), y_test, info.n_classes).install(classifier)
+            if config.epoch_metrics and not clean_only and hasattr(classifier, "on_epoch") else None)
     clf_rng = _classifier_rng(cell, split)
     x_train = ctx.views.real(clf_rep, split.train)
     if row.recipe == "paper":
@@ -330,6 +341,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     row.n_train, row.n_synthetic, row.n_test = len(split.train), len(y_syn), len(split.test)
     row.minority_class = minority
     row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
+    if last is not None:
+        row.metrics.update(last.summary())
     row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
     row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s,
                  **({} if fit_load_s is None else {"fit_load_s": fit_load_s})}
@@ -341,7 +354,8 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
         row.quality.update(classifier_metrics(
             reference, lambda: _new_classifier(config, cell, info),
             ctx.views.convert(made.quality_x, method_rep, clf_rep), made.quality_y, x_train[: len(split.train)],
-            x_test, y_test, info.n_classes, derive(cell.seed, *split.where, cell.method, cell.classifier, "tstr")))
+            x_test, y_test, info.n_classes, derive(cell.seed, *split.where, cell.method, cell.classifier, "tstr"),
+            vs_test=config.quality_vs_test))
         row.times["quality_s"] = made.quality_s + time.perf_counter() - tic
     if not clean_only and config.attacks:
         tic = time.perf_counter()
