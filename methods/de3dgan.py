@@ -170,6 +170,18 @@ def trial_runs(trial_id: np.ndarray, position: np.ndarray, min_frames: int = MIN
     return [run for run in np.split(order, breaks) if len(run) >= min_frames]
 
 
+def feature_gap(f_real: torch.Tensor, f_twin: torch.Tensor) -> torch.Tensor:
+    """Stage 3's feature term: the mean over frames of ``mean((f_real - f_twin)^2)`` over features.
+
+    Parameters
+    ----------
+    f_real, f_twin : Tensor, shape (k, n_features)
+        Features of the frames that have a twin and of their twins; frames without a twin are left
+        out by the caller, so they neither add to the mean nor count in it.
+    """
+    return ((f_real - f_twin) ** 2).mean(dim=1).mean()
+
+
 def _window_zscore(de: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """z-score every window (axis 1) of a DE video (bands, windows, H, W) over its masked cells and bands."""
     cells = de[:, :, mask]  # (bands, windows, n_cells)
@@ -209,11 +221,25 @@ class De3dGan(Method):
     -----
     Deviations from the reference code, each deliberate:
 
-    - **No test trial reaches G.** The reference trains G on its own 80/20 split of all trials,
-      so G sees trials whose frames are in the classifier's test folds; here G sees only the
-      fold's training frames. Under a protocol that splits trials (``paper-de3dgan``), each
-      trial's training frames are cut into runs of consecutive frames; runs shorter than 8 s are
-      not used by G (``stats_["frames_covered"]`` says how much was).
+    - **No test frame reaches G.** The reference trains G on its own 80/20 split of all trials
+      (``3D-UNet_GAN_Valence.py``, ``train_test_split5D``), so G sees whole trials whose frames
+      are in the classifier's test folds; here G sees only the fold's training frames, 80 % of
+      the training trials for training and 20 % held out (``val_fraction``), as the reference's
+      split. Under a protocol that splits trials (``paper-de3dgan``), ``runs="trial"`` (the
+      ``de3dgan-paper`` preset) joins each trial's training frames in time order, the test
+      frames left out, so G gets every training frame (the DE filters run across the gaps);
+      ``runs="consecutive"`` (default) uses only runs of at least 8 consecutive frames
+      (``stats_["frames_covered"]`` says how much was).
+    - **Stage 3 averages the feature term over frames that have a twin** (frames outside every
+      run have none and do not count); the reference's frames all have twins
+      (``Finetune_Classifier_Valence.py``, ``ssl.mean()``).
+    - **Step order**: G steps, then the critic steps on the frames G made before its step, as
+      ``3D-UNet_GAN_Valence.py`` does (``step_order="g-first"``); ``d-first`` is a named variant.
+    - **Scoring**: the model after the last epoch, in eval mode, by default. The reference never
+      calls ``eval()`` and reports the mean and max over the last 100 epochs of the test fold's
+      accuracy, binary F1 and AUROC (``Finetune_Classifier_Valence.py``); the ``de3dgan-paper``
+      preset does the same (sa-st-net ``predict_mode="train"``, study ``epoch_metrics=100``), the
+      max being test-selected. ``on_epoch`` numbers stage-3 epochs after stage 2's.
     - **DE is computed here**, from the training frames (the reference loads precomputed files
       and has no extraction code): the 4D-CRNN recipe (theta 4-8, alpha 8-14, beta 14-31, gamma
       31-45 Hz, 3rd-order causal Butterworth over the whole run, ln(2 pi e var), ddof 1) on
@@ -545,7 +571,7 @@ class De3dGan(Method):
                 loss = F.cross_entropy(logits, yb)
                 if hb.any():
                     _, f_twin = logits_and_features(network, standardize(tb[hb]))
-                    loss = loss + cfg.w_feature * ((f_real[hb] - f_twin) ** 2).mean(dim=1).mean()
+                    loss = loss + cfg.w_feature * feature_gap(f_real[hb], f_twin)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()

@@ -67,7 +67,9 @@ class EscganConfig(StoppingConfig):
         Which edits are kept: R judges them real and C assigns the target (the paper), only the
         latter, or all (an ablation).
     filter_threshold : float
-        An edit counts as real when its R logit is below this (0 for DEAP and AMIGOS, 2 for SEED).
+        An edit counts as real when its R logit is below this. The reference uses 0 for DEAP and
+        AMIGOS and 2.0 for SEED (``train_augment.py``); nothing sets it per dataset here except
+        the ``escgan-paper`` preset, so a SEED study without the preset filters at 0.
     mixup, mixup_alpha : bool, float
         ``paper`` recipe only: mixup (alpha 0.2, batch paired with its reverse) over real and
         accepted edits whenever a batch has an accepted edit, as the reference does.
@@ -252,6 +254,18 @@ class EscGan(Method):
     - Inputs are used as given (no standardisation), as in the reference; the output LeakyReLU
       therefore shrinks negative values 100-fold, as there.
     - No ``seed_everything(42)``: randomness comes from the cell's derived generator.
+    - Step order: G steps, then D steps on the edits G made before its step, as ``train_gan.py``
+      does (``step_order="g-first"``); ``d-first`` (D on fresh edits, then G against the updated
+      D) is a named variant.
+    - One classifier weight decay for the baseline and the augmented runs (a study setting; the
+      ``escgan-paper`` preset uses ``train_augment.py``'s 0, where ``train_evaluator.py``'s
+      baseline uses 1e-4).
+    - SEED: the GAN trains on the study's features (``de_LDS`` under the preset), where
+      ``train_gan.py`` reads ``de_movingAve`` and ``train_augment.py`` ``de_LDS``.
+    - FID and KID (:mod:`bench.fold_quality`) use the fold's no-augmentation classifier's
+      penultimate features, like ``train_gan.py``, but compare a per-class quality draw with the
+      training windows; ``quality_vs_test`` (set by the preset) adds the reference's comparison
+      with the test split, a report only. ``train_gan.py`` edits test windows into random targets.
 
     Attributes
     ----------
