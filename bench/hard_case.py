@@ -52,6 +52,29 @@ class HardCase:
             raise ConfigError(f"hard_case.keep must be a fraction in (0, 1], got {self.keep!r}; e.g. 0.3 keeps 30 %")
 
 
+def selected_windows(hard: HardCase, y: np.ndarray, quadrant: np.ndarray) -> np.ndarray:
+    """Which windows ``hard`` thins, shape (n,), bool.
+
+    Parameters
+    ----------
+    hard : HardCase
+    y : ndarray of int, shape (n,)
+        The task's labels.
+    quadrant : ndarray of int, shape (n,)
+        Every window's valence-arousal quadrant (only read for ``select="quadrant"``).
+
+    Raises
+    ------
+    ConfigError
+        When no window is selected (e.g. a class the task does not have).
+    """
+    selected = (y if hard.select == "class" else quadrant) == hard.value
+    if not selected.any():
+        raise ConfigError(f"hard_case: {hard.select} {hard.value} holds no window of this dataset and task; "
+                          f"choose one of {sorted(set(np.unique(y if hard.select == 'class' else quadrant).tolist()))}")
+    return selected
+
+
 def thin_fold(fold: Fold, selected: np.ndarray, keep: float, rng: np.random.Generator) -> Fold:
     """The fold with all but ``round(keep * k)`` of its ``k`` selected training windows removed.
 

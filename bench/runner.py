@@ -36,7 +36,7 @@ from bench.epoch_scores import LastEpochs
 from bench.errors import BenchError, IncompatibleError
 from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from bench.fold_quality import class_profiles, classifier_metrics, sample_metrics
-from bench.hard_case import thin_fold
+from bench.hard_case import selected_windows, thin_fold
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
 from bench.protocols import Fold, SplitGroups
@@ -123,7 +123,8 @@ class DataContext:
             rng = derive(seed, self.dataset, task, protocol, "split")
             folds = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, rng)
             if (hard := self.config.hard_case) is not None:  # the hard-case protocol thins the training folds
-                selected = (y if hard.select == "class" else self.labels("quadrant")[0]) == hard.value
+                quadrant = self.labels("quadrant")[0] if hard.select == "quadrant" else y
+                selected = selected_windows(hard, y, quadrant)
                 folds = [thin_fold(f, selected, hard.keep, derive(seed, self.dataset, task, protocol, "hard-case", f.name))
                          for f in folds]
             self._folds[key] = folds

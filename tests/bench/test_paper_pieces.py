@@ -9,7 +9,7 @@ from bench.classifiers.esc_cnn import ESCClassifier
 from bench.epoch_scores import LastEpochs
 from bench.errors import ConfigError
 from bench.fold_quality import classifier_metrics
-from bench.hard_case import HardCase, thin_fold
+from bench.hard_case import HardCase, selected_windows, thin_fold
 from bench.protocols import Fold
 from bench.quality import kernel_distance
 from bench.testing.contracts import INFO, toy_data
@@ -36,6 +36,10 @@ def test_hard_case_keeps_the_asked_fraction_of_the_selected_training_windows_and
     for bad in ({"keep": 0.0}, {"select": "subject"}, {"select": "quadrant", "value": 4}):
         with pytest.raises(ConfigError, match="hard_case"):
             HardCase(**bad)
+    y = np.array([0, 1, 1, 0])
+    assert selected_windows(HardCase("quadrant", 2, 0.5), y, np.array([2, 2, 3, 0])).tolist() == [True, True, False, False]
+    with pytest.raises(ConfigError, match="class 2 holds no window"):
+        selected_windows(HardCase("class", 2, 0.5), y, y)
 
 
 def test_the_runner_thins_the_training_folds_and_scores_last_epochs_and_quality_against_test(tmp_path):
