@@ -255,9 +255,10 @@ class De3dGan(Method):
       trial's raw statistics, so synthetic frames are in the real frames' units; the reference's
       choice (the DE statistics) applies to the ``paper`` recipe's twins by default
       (``denorm``).
-    - ``sample`` cycles over the trials of a class when more frames are asked for than they
-      yield: G is deterministic, so repeats are exact; a warning says so and
-      ``stats_["unique_fraction"]`` records it.
+    - :meth:`sample` gives one frame per training frame of the class's trials (G is
+      deterministic): when more are asked for than the trials yield, it returns the distinct
+      frames only, never repeats, with a warning; ``stats_`` records ``asked`` and ``kept`` and
+      the study's quality gate fails the row with the counts.
     - **Inner validation and early stopping** (the reference trains 300 epochs and keeps the
       last): G trains on the runs of the fold minus 20 % of its trials; after each epoch the
       frames G makes from its training runs train a small probe classifier (band log-power,
@@ -290,13 +291,14 @@ class De3dGan(Method):
         not stepped (it is computed only when it steps).
     stats_ : dict of str to float
         ``frames_covered`` (training frames inside runs G was trained on) and, after
-        :meth:`sample`, ``unique_fraction``.
+        :meth:`sample`, ``asked`` and ``kept`` (frames asked for and returned).
     """
 
     Config = De3dganConfig
     representation = "raw-grid"
     cache_fit = True
     needs_trials = True
+    bounded_output = True
     inner_validation = True
     paper_recipe = True
     config: De3dganConfig
@@ -341,7 +343,7 @@ class De3dGan(Method):
             gen = torch.Generator().manual_seed(child_seed(rng))
             probe_rng = np.random.default_rng(child_seed(rng))
             monitor = FitMonitor(self.config, self.config.epochs, [self.generator_, self.critic_], probe,
-                                 lambda counts: self._frames(counts, train_runs, probe_rng)[:2], label=self.name)
+                                 lambda counts: self._frames(counts, train_runs, probe_rng), label=self.name)
             self.history_ = self._train(train_runs, gen, monitor)
             self.fit_report_ = monitor.finish()
         self.generator_.eval(), self.critic_.eval()
@@ -467,51 +469,48 @@ class De3dGan(Method):
         return (out * self._mask).cpu().numpy()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        X, y, distinct = self._frames(counts, range(len(self.runs_)), rng, repeat=True)
-        self.stats_ = {**self.stats_, **({"unique_fraction": distinct / len(y)} if len(y) else {})}
+        for target in sorted(c for c, n in counts.items() if n):
+            if not any(self.y_[run[0]] == target for run in self.runs_):
+                raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from; "
+                                  "DE-3DGAN turns a trial of the class into frames of that class")
+        X, y = self._frames(counts, range(len(self.runs_)), rng)
+        asked = sum(counts.values())
+        self.stats_ = {**self.stats_, "asked": float(asked), "kept": float(len(y))}
+        if len(y) < asked:
+            short = {c: (int(np.sum(y == c)), n) for c, n in sorted(counts.items()) if np.sum(y == c) < n}
+            log.warning("%s: the training trials give fewer distinct frames than asked (%s); returning the %d "
+                        "distinct ones, without repeats", self.name,
+                        ", ".join(f"class {c}: {got} of {n}" for c, (got, n) in short.items()), len(y))
         return X, y
 
-    def _frames(self, counts: dict[int, int], runs: Sequence[int], rng: np.random.Generator,
-                repeat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
-        """Generated frames of each class ``c``, ``counts[c]`` of them, from the given training runs.
+    def _frames(self, counts: dict[int, int], runs: Sequence[int],
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Generated frames of each class ``c``, up to ``counts[c]`` of them, from the given training runs.
 
         Runs of the class are drawn in random order and generated whole until enough frames are
-        there. G is deterministic, so when the runs yield fewer frames, ``repeat`` cycles over them
-        (with a warning) and a class without runs is an error; without it fewer are returned.
+        there; G is deterministic, so a run gives its frames once and a class whose runs yield
+        fewer frames gets fewer (none without runs), never repeats.
 
         Returns
         -------
         X : ndarray, shape (n, n_times, H, W)
         y : ndarray of int64, shape (n,), grouped by class in ascending order
-        distinct : int
-            Frames among ``X`` that are not repeats.
         """
         parts = [np.empty((0,) + self.X_.shape[1:], dtype=np.float32)]
         labels = [np.empty(0, dtype=np.int64)]
-        distinct = 0
         for target, n in sorted(counts.items()):
-            if not n:
-                continue
             of_class = [i for i in runs if self.y_[self.runs_[i][0]] == target]
-            if not of_class and not repeat:  # the monitor's draw: a class without runs gives none
+            if not n or not of_class:
                 continue
-            if not of_class:
-                raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from")
             frames, got = [], 0
             for i in rng.permutation(of_class):
                 frames.append(self.generate(int(i)))
                 got += len(frames[-1])
                 if got >= n:
                     break
-            pool = np.concatenate(frames)
-            if got < n and repeat:
-                log.warning("%s: the %d training trials of class %d give %d distinct frames; repeating them to reach %d",
-                            self.name, len(of_class), target, got, n)
-                pool = pool[np.arange(n) % got]
-            parts.append(pool[:n])
+            parts.append(np.concatenate(frames)[:n])
             labels.append(np.full(len(parts[-1]), target, dtype=np.int64))
-            distinct += min(n, got)
-        return np.concatenate(parts), np.concatenate(labels), distinct
+        return np.concatenate(parts), np.concatenate(labels)
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
         """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are n/a."""

@@ -287,6 +287,7 @@ class EscGan(Method):
     cache_fit = True
     paper_recipe = True
     inner_validation = True
+    bounded_output = True
     config: EscganConfig
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
