@@ -39,7 +39,7 @@ from bench.metrics import classification_metrics, confusion_matrix
 from bench.policy import Policy
 from bench.protocols import Fold, SplitGroups
 from bench.registry import ATTACKS, CLASSIFIERS, METHODS, PROTOCOLS
-from bench.results import CellStore, ResultRow, results_table, write_table
+from bench.results import NOT_APPLICABLE, CellStore, ResultRow, results_table, write_table
 from bench.robustness import covers, eps_label, restrict, robustness
 from bench.seeding import derive, torch_threads
 from bench.study import StudyConfig, with_runtime
@@ -180,7 +180,7 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
     Returns
     -------
     ResultRow
-        ``ok`` with metrics, ``n/a`` with the reason the pair is incompatible, or ``failed`` with
+        ``ok`` with metrics, ``not-applicable`` with the reason the pair is incompatible, or ``failed`` with
         the error (the traceback is logged).
     """
     ctx = context(config, cell.dataset)
@@ -220,14 +220,14 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     Raises
     ------
     IncompatibleError
-        When the pair (or its recipe) is not applicable (a cell would be ``n/a``).
+        When the pair (or its recipe) is not applicable (a cell would be ``not-applicable``).
     """
     row = _new_row(config, cell, "", ("", ""))
     reps = _representations(config, cell, ctx, row)
     if reps is not None:
         with torch_threads(config.threads_for(1)):  # tuning scores in this process, one split at a time
             _fit_and_score(config, cell, split, ctx, row, *reps, on_classifier=on_classifier, clean_only=True)
-    if row.status == "n/a":
+    if row.status == NOT_APPLICABLE:
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
     return row
 
@@ -240,19 +240,19 @@ def _new_row(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, str])
 
 
 def _representations(config: StudyConfig, cell: Cell, ctx: DataContext, row: ResultRow) -> tuple[str, str] | None:
-    """The (method, classifier) representations of the cell, or None with ``row`` marked ``n/a`` and why."""
+    """The (method, classifier) representations of the cell, or None with ``row`` not applicable and why."""
     method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
     clf_rep = clf_cls.representation
     method_rep = method_cls.representation_for(config.method_config(cell.method), clf_rep)
     try:
         ctx.views.check(method_rep, clf_rep)
     except IncompatibleError as e:
-        row.status, row.reason = "n/a", str(e)
+        row.status, row.reason = NOT_APPLICABLE, str(e)
         return None
     if method_cls.needs_trials and config.segment.stride_s not in (None, config.segment.window_s):
-        row.status, row.reason = "n/a", (f"{cell.method} joins a trial's windows into one signal, so windows must not "
-                                         f"overlap; segment.stride_s={config.segment.stride_s} differs from "
-                                         f"window_s={config.segment.window_s}")
+        row.status, row.reason = NOT_APPLICABLE, (
+            f"{cell.method} joins a trial's windows into one signal, so windows must not overlap; "
+            f"segment.stride_s={config.segment.stride_s} differs from window_s={config.segment.window_s}")
         return None
     return method_rep, clf_rep
 
@@ -295,7 +295,7 @@ def _fit_and_score(config: StudyConfig, cell: Cell, split: Split, ctx: DataConte
     method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
     classifier = _new_classifier(config, cell, info)
     if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
-        row.status, row.reason = "n/a", reason
+        row.status, row.reason = NOT_APPLICABLE, reason
         return
     if on_classifier is not None:
         on_classifier(classifier)

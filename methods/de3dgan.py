@@ -462,7 +462,7 @@ class De3dGan(Method):
         return np.concatenate(parts), np.concatenate(labels), distinct
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
-        """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are n/a."""
+        """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are not applicable."""
         if classifier.name != "sa-st-net":
             return f"the de3dgan paper recipe fine-tunes sa-st-net's fc1 features; {classifier.name} has none"
         return None

@@ -25,6 +25,7 @@ import pandas as pd
 
 from bench.errors import ConfigError, DataFormatError
 from bench.gate import GateRule
+from bench.results import STATUSES, current_status
 from reports import plots, render
 from reports.spectra import QualityMaps, load_quality
 from reports.stats import BLOCK, PAIR, RankTest, block_scores, friedman_nemenyi, wilcoxon_vs_baseline
@@ -79,20 +80,31 @@ def load_results(path: str | Path) -> pd.DataFrame:
         raise ConfigError(f"--results {path}: no such file; pass the results.csv or results.parquet that "
                           "`python -m bench run` wrote into its --out folder")
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        # Only empty fields are missing: bench writes NaN as "", and keeps a status such as "n/a" (earlier versions').
+        frame = (pd.read_parquet(path) if path.suffix == ".parquet"
+                 else pd.read_csv(path, keep_default_na=False, na_values=[""]))
     except (OSError, ValueError) as e:
         raise DataFormatError(f"cannot read results table {path} ({e}); pass a .csv or .parquet written by bench run") from e
     return check_table(frame, str(path))
 
 
 def check_table(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``); an error names missing columns."""
+    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``) and earlier versions' statuses renamed
+    (``n/a`` -> ``not-applicable``); an error names missing columns or statuses."""
     missing = [c for c in REQUIRED if c not in frame]
     if frame.empty or missing:
         raise DataFormatError(f"{where}: a results table needs one row per cell and the columns {', '.join(REQUIRED)}"
                               + (f"; missing: {', '.join(missing)}" if missing else "; it has no rows")
                               + " (is it the results.csv of a bench run?)")
+    lost = frame["status"].isna()
+    if lost.any():
+        raise DataFormatError(
+            f"{where}: column status is empty in {int(lost.sum())} of {len(frame)} rows, but every cell has one "
+            f"({', '.join(STATUSES)}); a table whose status was 'n/a' read with pandas' default missing values "
+            "loses it: read the file with bench report --results, or pandas.read_csv(path, keep_default_na=False, "
+            "na_values=[''])")
     frame = frame.copy()
+    frame["status"] = frame["status"].map(current_status)
     frame["reason"] = frame["reason"].astype(object).fillna("").astype(str) if "reason" in frame else ""
     frame["recipe"] = frame["recipe"].fillna("default").astype(str) if "recipe" in frame else "default"
     frame["leaky"] = frame["leaky"].astype(bool) if "leaky" in frame else False

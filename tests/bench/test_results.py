@@ -29,3 +29,8 @@ def test_the_table_has_one_column_per_metric_and_time():
     table = results_table([row()])
     assert {"accuracy", "auroc", "train_s", "status", "leaky"} <= set(table.columns)
     assert "confusion" not in table.columns
+
+
+def test_a_record_written_with_the_old_status_name_reads_back_with_todays():
+    old = row().to_json().replace('"status": "ok"', '"status": "n/a"')
+    assert ResultRow.from_json(old).status == "not-applicable"
