@@ -27,6 +27,7 @@ from bench.errors import ConfigError, DataFormatError
 from bench.gate import GateRule
 from bench.results import STATUSES, current_status
 from reports import plots, render
+from reports.leak import leak_tables
 from reports.spectra import QualityMaps, load_quality
 from reports.stats import BLOCK, PAIR, RankTest, block_scores, friedman_nemenyi, wilcoxon_vs_baseline
 from reports.tables import (comparison_table, extended_summary, label, leaderboard_table, quality_tables,
@@ -186,6 +187,10 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
                                   "over folds and seeds", plots.bar_chart(part, metric, f"{dataset} / {task} / {protocol}")))
         _robustness(blocks, part, frame, robust)
         _quality(blocks, part, frame, [q for q in quality if (q.dataset, q.task, q.protocol) == (dataset, task, protocol)])
+    leaks = leak_tables(summary, metric)
+    if leaks:
+        blocks.append(("h2", "The leak: paper protocols against safe ones"))
+        blocks.extend(("table", table) for table in leaks)
     if ranks is not None and len(ranks.methods) >= 2:
         blocks.append(("h2", "Across datasets and classifiers: Friedman and Nemenyi"))
         p = "not run" if np.isnan(ranks.pvalue) else f"χ² = {ranks.statistic:.3f}, p = {ranks.pvalue:.3g}"

@@ -39,6 +39,7 @@ def test_report_holds_every_table_and_figure_per_section(built):
     report, _ = built
     headings = [p for k, p in report.blocks if k == "h2"]
     assert headings == ["synthetic / valence / trial-kfold", "synthetic / valence / paper-escgan",
+                        "The leak: paper protocols against safe ones",
                         "Across datasets and classifiers: Friedman and Nemenyi"]
     titles = [p.title for k, p in report.blocks if k == "table"]
     assert sum(t.startswith("Leaderboard") for t in titles) == 2
