@@ -250,6 +250,7 @@ class De3dGan(Method):
 
     Config = De3dganConfig
     representation = "raw-grid"
+    own_classifier = "sa-st-net"
     cache_fit = True
     needs_trials = True
     inner_validation = True

@@ -19,7 +19,7 @@ TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def study(tmp_path, *sets, **cli):
-    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "jobs": 1, "out": str(tmp_path / "out"),
+    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "seeds": [0], "jobs": 1, "out": str(tmp_path / "out"),
            "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
     return build_study(None, TINY + list(sets), cli)
 
@@ -216,7 +216,7 @@ def test_a_worker_takes_a_methods_fold_whole_and_none_comes_first():
     units = _units(cells)
     assert [[c.classifier for c, _ in unit] for unit in units] == [["svm", "esc-cnn"]] * 4
     assert [(u[0][0].method, u[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0), ("none", 1)]
-    planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2}))
+    planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2, "seeds": [0]}))
     assert [c.method for c in planned] == ["none"] * 4 + ["smote"] * 4  # 2 folds x 2 classifiers
 
 

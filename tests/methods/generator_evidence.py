@@ -16,10 +16,14 @@ from scipy.signal import welch
 
 from bench.runner import context
 from bench.seeding import torch_threads
-from bench.study import StudyConfig
+from bench.study import DATASET_DEFAULTS, StudyConfig
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import positions
-from datasets.synthetic import LEFT_FRONTAL, RIGHT_FRONTAL
+from datasets.synthetic import LEFT_FRONTAL, RIGHT_FRONTAL, SyntheticConfig
+
+READER_SIZE = {name: getattr(SyntheticConfig(), name) for name in DATASET_DEFAULTS["synthetic"]}
+"""The synthetic reader's own size (8 subjects x 20 trials x 20 s), which the generators' evidence was measured on,
+rather than the smaller one of a default study."""
 
 BAND_TOLERANCE = {"raw": 0.5, "de-grid": 0.35}
 """Largest allowed |mean synthetic - mean real| per band: natural-log band power (raw windows,
@@ -43,7 +47,7 @@ def synthetic_fold(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("generator-cache")))
         ctx = context(StudyConfig(methods=("none",), classifiers=("esc-cnn",),
-                                  dataset={"synthetic": {"n_subjects": 3, "n_trials": 10}}), "synthetic")
+                                  dataset={"synthetic": {**READER_SIZE, "n_subjects": 3, "n_trials": 10}}), "synthetic")
         y, info = ctx.labels("valence")
         train = ctx.folds("valence", "trial-kfold", 0)[0].train
         return {"raw": ctx.views.real("raw", train), "de-grid": ctx.views.real("de-grid", train), "y": y[train],
