@@ -13,9 +13,9 @@ def test_defaults_are_the_documented_quick_run_with_ten_matched_pairs_and_both_p
     assert (c.folds, c.seeds, c.policy, c.profile) == (5, (0, 1), "balance", "quick")
     assert c.folds * len(c.seeds) >= 10
     reader = c.reader_config("synthetic")
-    assert (reader.n_subjects, reader.n_trials, reader.trial_s) == (8, 20, 8.0)
+    assert (reader.n_subjects, reader.n_trials, reader.trial_s) == (3, 20, 20.0)
     # the study's own overrides go on top of the default size, field by field
-    assert StudyConfig(dataset={"synthetic": {"n_subjects": 4}}).reader_config("synthetic").trial_s == 8.0
+    assert StudyConfig(dataset={"synthetic": {"trial_s": 8}}).reader_config("synthetic").n_subjects == 3
 
 
 def test_a_paper_method_brings_its_own_classifier_unless_classifiers_are_named():
