@@ -133,11 +133,10 @@ class DeGridCopy(GridCopyMethod):
     representation = "de-grid"
 
 
-@pytest.mark.parametrize("method", [RawGridCopy, DeGridCopy])
-def test_grid_generators_feed_the_de_classifiers(tmp_path, method):
-    with METHODS.temporarily("grid", method):
-        result = run_study(study(tmp_path, "quality=false", methods=["grid"], classifiers=["svm"]))
-    assert (result.table["status"] == "ok").all() and (result.table["n_synthetic"] > 0).all()
+def test_grid_generators_feed_the_de_classifiers(tmp_path):
+    with METHODS.temporarily("raw-grid", RawGridCopy), METHODS.temporarily("de-grid", DeGridCopy):
+        result = run_study(study(tmp_path, "quality=false", methods=["raw-grid", "de-grid"], classifiers=["svm"]))
+    assert (result.table["status"] == "ok").all() and (result.table["n_synthetic"] > 0).all() and len(result.table) == 4
 
 
 def test_raw_grid_frames_reach_a_raw_classifier_as_their_electrodes_exact_windows(tmp_path):
