@@ -44,12 +44,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import check_positive_ints, moments, varies
-from bench.config import ComponentConfig
+from bench.config import ComponentConfig, check_positive_ints
 from bench.errors import BenchError, ConfigError
 from bench.lazy import lazy_attributes
 from bench.registry import ATTACKS
 from bench.seeding import child_seed, torch_rng
+from bench.standardisation import moments, varies
 
 if TYPE_CHECKING:
     import torch

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.errors import BenchError, ConfigError
+from bench.urls import mask_logs, mask_text, mask_url
 
 TRACKING_HELP = "MLflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)"
 """Help of every ``--tracking-uri``; the default itself is :data:`bench.study.DEFAULT_TRACKING_URI`."""
@@ -196,6 +197,7 @@ def report_with_notes(table: Any, out: Path, formats: Sequence[str], title: str,
 
 
 def command_report(args: argparse.Namespace) -> int:
+    from bench.preflight import check_writable
     from bench.study import resolve_tracking_uri
     from bench.tracking import Tracker, read_results
     from reports.report import load_results, parse_formats
@@ -210,6 +212,7 @@ def command_report(args: argparse.Namespace) -> int:
     else:
         table, link = read_results(uri, args.experiment)
         title, out, quality = f"bench report — {args.experiment}", Path(args.out or f"report-{args.experiment}"), None
+    check_writable(out, "--out")  # before the plots are drawn
     paths = report_with_notes(table, out, formats, title, link, quality, args.metric, args.alpha)
     if args.experiment and not args.no_log:
         Tracker(uri, args.experiment).log_report(out)
@@ -234,11 +237,13 @@ def _progress(quiet: bool) -> Any:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from bench.preflight import check_run
     from bench.runner import run_study
     from bench.study import build_study
     from reports.leaderboard import format_leaderboard
 
     config = build_study(args.config, args.sets, {k: getattr(args, k) for k in _STUDY_OPTIONS})
+    check_run(config)
     if config.tuned_from:
         print(f"config tuned in {config.tuned_from}", file=sys.stderr)
     print(f"study {config.experiment!r}: datasets {', '.join(config.datasets)}; tasks {', '.join(config.tasks)}; "
@@ -283,12 +288,15 @@ def command_tune(args: argparse.Namespace) -> int:
     import optuna
 
     from bench.config import from_dict
+    from bench.preflight import check_tune
     from bench.tuning import TuneConfig, tune
 
     options = {k: getattr(args, k) for k in _TUNE_OPTIONS if getattr(args, k) is not None}
     config = from_dict(TuneConfig, {**options, "sets": args.sets}, where="tune")
+    check_tune(config)
     optuna.logging.set_verbosity(optuna.logging.WARNING if args.quiet else optuna.logging.INFO)
-    print(f"study {config.study_name!r} in {config.storage}: tuning {config.method} with {config.classifier} on "
+    mask_logs(optuna.logging.get_logger("optuna"))
+    print(f"study {config.study_name!r} in {mask_url(config.storage)}: tuning {config.method} with {config.classifier} on "
           f"{config.dataset}/{config.task}/{config.protocol}, {config.trials} trials, {config.metric} on inner "
           f"validation splits of the training folds", file=sys.stderr)
     result = tune(config)
@@ -320,9 +328,13 @@ def command_list() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 some cells failed, 2 bad input)."""
+    """Entry point; returns the exit code (0 ok, 1 some cells failed, 2 bad input).
+
+    Bad input is reported before anything is computed (:mod:`bench.preflight`), as one line.
+    """
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    mask_logs()  # no log line shows a URL's password
     try:
         if args.command == "list":
             return command_list()
@@ -332,8 +344,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return command_report(args)
         return command_run(args)
     except BenchError as e:
-        print(f"error: {e}", file=sys.stderr)
+        print(f"error: {mask_text(str(e))}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("\ninterrupted: finished cells are saved; run the same command again to resume", file=sys.stderr)
         return 130
+    except Exception:  # a crash: its traceback, with any URL's password masked
+        import traceback
+
+        print(mask_text(traceback.format_exc()), file=sys.stderr, end="")
+        return 1  # as Python's own exit on an uncaught exception

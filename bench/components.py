@@ -22,14 +22,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
 from bench.config import ComponentConfig
-from bench.errors import ConfigError
+from bench.errors import ConfigError, NotFittedError
 
+REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
+"""The forms a window takes (:mod:`datasets.views` makes each from the prepared data)."""
 ANY = "any"
+HOOKS = {
+    "on_batch": "callable (x, y) -> (x, target) replacing every training batch (online augmentation)",
+    "on_epoch": "callable (epoch, mean training loss) -> None after every epoch (may raise to stop)",
+    "logits_and_features": "a method (standardised windows) -> (logits, penultimate features) to fine-tune on",
+}
+"""Training hooks a classifier may declare in ``Classifier.hooks``."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +110,8 @@ class Component:
     name: ClassVar[str]
     Config: ClassVar[type[ComponentConfig]]
     representation: ClassVar[str]
+    contract_xfail: ClassVar[dict[str, str]] = {}
+    """Contract checks (:mod:`bench.testing`) known to fail, by check id, with the reason: run as expected failures."""
 
     def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
         if config is None:
@@ -115,11 +125,16 @@ class Component:
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.config!r})"
 
+    def check_fitted(self, what: str) -> None:
+        """Raise NotFittedError unless ``fit`` has run (it sets attributes ending in ``_``, scikit-learn's rule)."""
+        if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):
+            raise NotFittedError(f"{self.name}.{what}: call fit(X, y, rng=rng) first; this {self.name} is not fitted")
+
 
 class Method(Component):
     """An augmentation method: ``fit`` on the training fold, then ``sample`` per class.
 
-    Subclasses set ``representation`` (one of :data:`datasets.views.REPRESENTATIONS` or
+    Subclasses set ``representation`` (one of :data:`REPRESENTATIONS` or
     ``"any"``) and implement :meth:`fit` and :meth:`_sample`. ``augments`` is False only for the
     ``none`` baseline, which returns no windows whatever it is asked for.
 
@@ -159,6 +174,14 @@ class Method(Component):
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
     @classmethod
+    def representations(cls) -> tuple[str, ...]:
+        """Every representation the method fits and samples in (the contract suite checks each).
+
+        By default the declared ``representation``, or all of :data:`REPRESENTATIONS` for ``"any"``.
+        """
+        return REPRESENTATIONS if cls.representation == ANY else (cls.representation,)
+
+    @classmethod
     def representation_for(cls, config: ComponentConfig, classifier_representation: str) -> str:
         """The representation the method fits and samples in when it feeds a classifier of ``classifier_representation``.
 
@@ -187,6 +210,7 @@ class Method(Component):
         X_syn : ndarray, shape (sum of counts, *shape of the representation), float32
         y_syn : ndarray of int64, shape (sum of counts,), grouped by class in ascending order
         """
+        self.check_fitted("sample")
         counts = check_counts(n_per_class, self.info.n_classes, f"{self.name}.sample")
         X, y = self._sample(counts, rng)
         return np.ascontiguousarray(X, dtype=np.float32), np.asarray(y, dtype=np.int64)
@@ -208,9 +232,28 @@ class Classifier(Component):
 
     Torch classifiers also expose :attr:`module_`, an ``nn.Module`` mapping the representation
     (in its own units) to logits, which attacks differentiate through.
+
+    Paper recipes and tuning reach into training only through the hooks a classifier declares in
+    ``hooks`` (:data:`HOOKS`), set with :meth:`hook` before ``fit``.
     """
 
     differentiable: ClassVar[bool] = False
+    hooks: ClassVar[frozenset[str]] = frozenset()
+
+    def hook(self, **callbacks: Any) -> None:
+        """Set declared training hooks, e.g. ``classifier.hook(on_epoch=report)``; None removes one.
+
+        Raises
+        ------
+        ConfigError
+            For a hook the classifier does not declare in ``hooks``.
+        """
+        unknown = sorted(set(callbacks) - self.hooks)
+        if unknown:
+            raise ConfigError(f"{self.name} has no training hook {', '.join(unknown)}; it declares "
+                              f"{', '.join(sorted(self.hooks)) or 'none'} (Classifier.hooks)")
+        for name, callback in callbacks.items():
+            setattr(self, name, callback)
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Classifier:
         """Train on ``X`` (real training windows plus synthetic ones), shape (n, *representation)."""

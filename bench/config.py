@@ -20,6 +20,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -29,10 +30,24 @@ from typing import Any, ClassVar, TypeVar
 import yaml
 
 from bench.errors import ConfigError
+from bench.urls import masked
 
 T = TypeVar("T")
 
 PROFILES = ("quick", "paper")
+
+
+class TextForm:
+    """A config value written as one string: ``str(value)`` writes it, ``cls.parse(text)`` reads it.
+
+    A field annotated with such a type is parsed once, when the config is built, and written back
+    as its text (YAML, hashes, MLflow params), e.g. :class:`bench.policy.Policy` (``ratio=0.5``).
+    """
+
+    @classmethod
+    def parse(cls, text: str) -> Any:
+        """The value written as ``text``; raises ConfigError naming the accepted forms."""
+        raise NotImplementedError
 
 
 def _hints(cls: type) -> dict[str, Any]:
@@ -54,6 +69,15 @@ def _convert(value: Any, hint: Any, where: str) -> Any:
             except ConfigError:
                 continue
         raise ConfigError(f"{where}: {value!r} does not match the expected type {hint}")
+    if isinstance(hint, type) and issubclass(hint, TextForm):
+        if isinstance(value, hint):
+            return value
+        if not isinstance(value, str):
+            raise ConfigError(f"{where}: expected text, got {value!r}")
+        try:
+            return hint.parse(value)
+        except ConfigError as e:
+            raise ConfigError(f"{where}: {e}") from None
     if dataclasses.is_dataclass(hint):
         if isinstance(value, hint):
             return value
@@ -143,6 +167,8 @@ def plain(value: Any, *, tagged: bool = False) -> Any:
     With ``tagged``, each dataclass also records its type name (``"__type__"``), so two config
     types with equal fields never look the same (used for cache keys).
     """
+    if isinstance(value, TextForm):
+        return str(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out = {f.name: plain(getattr(value, f.name), tagged=tagged) for f in dataclasses.fields(value) if f.init}
         return {"__type__": type(value).__name__, **out} if tagged else out
@@ -161,8 +187,11 @@ def to_dict(config: Any) -> dict[str, Any]:
 
 
 def to_yaml(config: Any) -> str:
-    """YAML text of a config; ``from_dict(type(config), yaml.safe_load(text)) == config``."""
-    return yaml.safe_dump(to_dict(config), sort_keys=False)
+    """YAML text of a config, to be stored or shown: credentials in URLs masked (:func:`bench.urls.masked`).
+
+    ``from_dict(type(config), yaml.safe_load(text)) == config`` for every config without a secret.
+    """
+    return yaml.safe_dump(masked(to_dict(config)), sort_keys=False)
 
 
 def load_yaml(path: str | Path) -> dict[str, Any]:
@@ -289,3 +318,23 @@ class ComponentConfig:
     def search_space(trial: Any) -> dict[str, Any]:
         """Field overrides suggested by an Optuna ``trial``; empty when there is nothing to tune."""
         return {}
+
+
+def check_positive_ints(config: Any, *fields: str) -> None:
+    """Raise ConfigError unless each named field of ``config`` is an integer >= 1."""
+    defaults = {f.name: f.default for f in dataclasses.fields(config)}
+    for field in fields:
+        value = getattr(config, field)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ConfigError(
+                f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
+                f"set a positive whole number (default {defaults[field]!r})"
+            )
+
+
+def check_width(config: Any) -> None:
+    """Raise ConfigError unless ``config.width`` (a multiplier of the paper's channel counts) is a finite number > 0."""
+    width = config.width
+    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
+        raise ConfigError(f"{type(config).__qualname__}.width must be a finite number > 0, got {width!r}; "
+                          "use 1 for the paper's widths or a fraction such as 0.125 for a smaller network")

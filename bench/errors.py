@@ -51,3 +51,7 @@ class MethodError(BenchError, RuntimeError):
 
 class LeakageError(BenchError, AssertionError):
     """A split puts the same trial or subject on both sides of a leakage-safe protocol."""
+
+
+class NotFittedError(BenchError, AttributeError):
+    """A component was asked to sample or predict before ``fit``."""

@@ -17,7 +17,8 @@ the other way round.
 Entries are written into a temporary folder and renamed into place, which is atomic: two processes
 that fit the same key at once both write, the first rename wins and the other discards its copy,
 so a reader sees a whole entry or none. An entry that is truncated, corrupt or written for other
-inputs is removed, with a warning naming it, and fitted again.
+inputs is removed, with a warning naming it, and fitted again; partial entries a killed process left
+behind are removed on the next write (:func:`bench.integrity.clean_partials`).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -38,6 +38,7 @@ from typing import Any
 
 from bench.components import Method
 from bench.config import config_hash, plain, to_dict
+from bench.integrity import clean_partials, partial_path
 from datasets.cache import CODE_VERSION
 from datasets.paths import cache_dir
 
@@ -219,7 +220,9 @@ def _store(folder: Path, method: Method, parts: dict[str, Any], fit_s: float) ->
 
     try:
         folder.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+        clean_partials(folder.parent)
+        tmp = partial_path(folder)
+        tmp.mkdir()
     except OSError as e:
         log.warning("cannot write the fit cache under %s (%s); set BENCH_CACHE_DIR to a writable folder or pass "
                     "--no-fit-cache", folder.parent, e)

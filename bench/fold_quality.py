@@ -13,7 +13,7 @@
   which :mod:`bench.gate` holds TSTR to;
 * **class profiles** (:func:`class_profiles`): per-class mean spectra and DE grids of real and
   synthetic windows, which the runner saves next to the results for the report's plots
-  (:func:`reports.spectra.write_quality`).
+  (:func:`bench.quality_files.write_quality`).
 
 Nothing here sees the test fold except the memorisation ratio's held-out reference and the
 scoring of the TSTR and no-augmentation classifiers, which by definition compare with unseen real
@@ -112,7 +112,7 @@ def class_profiles(x_syn: np.ndarray, y_syn: np.ndarray, x_train: np.ndarray, y_
     Returns
     -------
     dict
-        The keyword arguments of :func:`reports.spectra.write_quality`: ``class_names`` (C,);
+        The keyword arguments of :func:`bench.quality_files.write_quality`: ``class_names`` (C,);
         with spectra ``freqs`` (F,), ``psd_real`` and ``psd_synthetic``
         (C, F), mean Welch power over windows and channels; with DE ``band_names`` (B,),
         ``de_real`` and ``de_synthetic`` (C, B, 9, 9). Rows of absent classes are NaN.

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bench.components import check_counts, check_labels
+from bench.config import TextForm
 from bench.errors import ConfigError
 
 KINDS = ("balance", "ratio", "counts", "none")
@@ -71,7 +72,7 @@ def proportional_split(total: int, weights: np.ndarray) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class Policy:
+class Policy(TextForm):
     """How many synthetic windows of each class to request.
 
     Parameters

@@ -8,6 +8,16 @@ A component registers itself with a decorator under one canonical kebab-case nam
 Looking up a name that does not exist raises :class:`~bench.errors.UnknownNameError` listing
 what exists and the closest match. Components live in the packages named by
 ``Registry.packages``; they are imported on first look-up so ``import bench`` stays light.
+
+Other packages add components through entry points: a distribution that declares, in its
+``pyproject.toml``::
+
+    [project.entry-points."bench.methods"]
+    my-method = "my_package.my_method"
+
+has ``my_package.my_method`` imported (and so registered) on the registry's first look-up. The
+groups are ``bench.datasets``, ``bench.methods``, ``bench.classifiers``, ``bench.attacks`` and
+``bench.protocols``.
 """
 
 from __future__ import annotations
@@ -16,6 +26,7 @@ import contextlib
 import difflib
 import importlib
 import re
+from importlib.metadata import entry_points
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,11 +44,14 @@ class Registry:
         What the registry holds, singular ("dataset"), used in messages.
     packages : tuple of str
         Modules imported before the first look-up; importing them registers their components.
+    group : str, optional
+        Entry-point group whose modules are imported after ``packages`` (plug-ins).
     """
 
-    def __init__(self, kind: str, packages: tuple[str, ...] = ()) -> None:
+    def __init__(self, kind: str, packages: tuple[str, ...] = (), group: str | None = None) -> None:
         self.kind = kind
         self.packages = packages
+        self.group = group
         self._items: dict[str, Any] = {}
         self._loaded = False
 
@@ -76,6 +90,13 @@ class Registry:
             self._loaded = True
             for package in self.packages:
                 importlib.import_module(package)
+            for point in entry_points(group=self.group) if self.group else ():
+                try:
+                    point.load()
+                except Exception as e:
+                    raise ConfigError(f"the {self.kind} plug-in {point.name!r} ({point.value}, entry point group "
+                                      f"{self.group}) failed to import: {type(e).__name__}: {e}; fix or uninstall "
+                                      "the package that declares it") from e
 
     def get(self, name: str) -> Any:
         """Return the component registered as ``name``."""
@@ -116,8 +137,8 @@ def _qualname(obj: Any) -> str:
     return f"{obj.__module__}.{obj.__qualname__}"
 
 
-DATASETS = Registry("dataset", packages=("datasets",))
-METHODS = Registry("method", packages=("methods",))
-CLASSIFIERS = Registry("classifier", packages=("bench.classifiers",))
-ATTACKS = Registry("attack", packages=("bench.attacks",))
-PROTOCOLS = Registry("protocol", packages=("bench.protocols",))
+DATASETS = Registry("dataset", packages=("datasets",), group="bench.datasets")
+METHODS = Registry("method", packages=("methods",), group="bench.methods")
+CLASSIFIERS = Registry("classifier", packages=("bench.classifiers",), group="bench.classifiers")
+ATTACKS = Registry("attack", packages=("bench.attacks",), group="bench.attacks")
+PROTOCOLS = Registry("protocol", packages=("bench.protocols",), group="bench.protocols")

@@ -3,23 +3,30 @@
 Every cell (dataset, task, protocol, seed, fold, method, classifier) yields one
 :class:`ResultRow`. When a cell finishes, its row is written atomically to
 ``<out>/cells/<cell key>.json``; a re-run with the same configuration finds the record and skips
-the cell, so an interrupted run loses at most the cells it was computing. The rows of a study are
-joined into one tidy table, ``<out>/results.csv`` and ``<out>/results.parquet``.
+the cell, so an interrupted run loses at most the cells it was computing. A record carries a
+checksum of its content: one that does not match (edited, damaged) is ignored with a warning and
+its cell computed again. The rows of a study are joined into one tidy table, ``<out>/results.csv``
+and ``<out>/results.parquet``; a table read back for a report holds each cell once
+(:func:`unique_cells`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
-import tempfile
+import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from bench.errors import CacheError
+from bench.errors import CacheError, DataFormatError
+from bench.integrity import clean_partials, partial_path, record_checksum
+
+log = logging.getLogger(__name__)
 
 OK, NOT_APPLICABLE, FAILED = "ok", "not-applicable", "failed"
 STATUSES = (OK, NOT_APPLICABLE, FAILED)
@@ -138,15 +145,27 @@ class ResultRow:
         return out
 
     def to_json(self) -> str:
+        """The row as JSON, with ``checksum``: :func:`bench.integrity.record_checksum` of the rest."""
         # NaN is not JSON; store it as null and restore it on load.
         data = asdict(self)
         for name in ("metrics", "robust", "quality", "method_stats"):
             data[name] = {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in data[name].items()}
-        return json.dumps(data, indent=1)
+        return json.dumps({**data, "checksum": record_checksum(data)}, indent=1)
 
     @classmethod
     def from_json(cls, text: str) -> ResultRow:
+        """The row of :meth:`to_json`'s text.
+
+        Raises
+        ------
+        ValueError
+            When the text has no checksum or its content does not match it.
+        """
         data = json.loads(text)
+        if not isinstance(data, dict) or "checksum" not in data:
+            raise ValueError("it has no checksum (written by an older bench, or not a cell record)")
+        if data.pop("checksum") != record_checksum(data):
+            raise ValueError("its content does not match its checksum (edited or damaged)")
         for name in ("metrics", "robust", "quality", "method_stats"):  # records written before attacks existed have no "robust"
             data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}
         data["status"] = current_status(data["status"])
@@ -166,19 +185,27 @@ class CellStore:
         return self.folder / f"{key}.json"
 
     def load(self, key: str) -> ResultRow | None:
-        """The stored row of cell ``key``, or None (also for an unreadable record, which is redone)."""
+        """The stored row of cell ``key``, or None: absent, or unreadable or failing its checksum (warned; redone)."""
+        path = self.path(key)
         try:
-            return ResultRow.from_json(self.path(key).read_text())
-        except (OSError, ValueError, TypeError, KeyError):
+            text = path.read_text()
+        except OSError:
+            return None
+        try:
+            return ResultRow.from_json(text)
+        except (ValueError, TypeError, KeyError) as e:
+            log.warning("cell record %s is unusable (%s); computing the cell again", path, " ".join(str(e).split()))
             return None
 
     def save(self, row: ResultRow) -> None:
+        """Write ``row``'s record atomically (partial records a killed run left are removed first)."""
+        final = self.path(row.cell_key)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{row.cell_key}.", dir=self.folder)
-            with os.fdopen(fd, "w") as f:
-                f.write(row.to_json())
-            os.replace(tmp, self.path(row.cell_key))
+            clean_partials(self.folder)
+            tmp = partial_path(final)
+            tmp.write_text(row.to_json())
+            os.replace(tmp, final)
         except OSError as e:
             raise CacheError(f"cannot write the cell record under {self.folder} ({e}); pass a writable --out") from e
 
@@ -199,3 +226,66 @@ def write_table(frame: pd.DataFrame, out: str | os.PathLike[str]) -> list[Path]:
     frame.to_csv(paths[0], index=False)
     frame.to_parquet(paths[1], index=False)
     return paths
+
+
+CELL_IDS = ("dataset", "task", "protocol", "method", "classifier", "recipe", "seed", "fold")
+"""The columns that name a cell in a results table: a report counts each once."""
+_SCORES = re.compile(r"(accuracy|balanced_accuracy|macro_f1|minority_recall|auroc|recall_\d+|(robust|quality)\..+)")
+
+
+def score_columns(frame: pd.DataFrame) -> list[str]:
+    """The table's score columns: classification metrics, ``robust.*`` and ``quality.*`` (never times)."""
+    return [c for c in frame.columns if _SCORES.fullmatch(str(c))]
+
+
+def check_numeric(frame: pd.DataFrame, columns: list[str], where: str) -> pd.DataFrame:
+    """The table with ``columns`` as floats; a value that is not a number (empty is NaN) is an error.
+
+    Raises
+    ------
+    DataFormatError
+        Naming the column, the row (1-based, after the header) and the value.
+    """
+    frame = frame.copy()
+    for column in columns:
+        values = frame[column]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        text = values.astype(object).where(values.notna(), "").astype(str).str.strip()
+        numbers = pd.to_numeric(text.where(text != "", None), errors="coerce")
+        bad = numbers.isna() & (text != "")
+        if bad.any():
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise DataFormatError(f"{where}: column {column!r} must hold numbers, but row {i + 1} holds "
+                                  f"{values.iloc[i]!r}; fix or remove that row (or pass the results.csv bench run wrote)")
+        frame[column] = numbers.astype(float)
+    return frame
+
+
+def unique_cells(frame: pd.DataFrame, where: str) -> pd.DataFrame:
+    """The table with each cell (:data:`CELL_IDS`) once: exact repeats dropped, conflicting ones refused.
+
+    Two rows of one cell (two runs of a study that both logged it, a table with its rows repeated)
+    count once when their ``status``, ``cell_key`` and :func:`score_columns` agree (times may differ).
+
+    Raises
+    ------
+    DataFormatError
+        For a cell whose rows disagree, naming the cell and the first differing column.
+    """
+    ids = [c for c in CELL_IDS if c in frame]
+    repeated = frame.duplicated(ids, keep=False)
+    if not repeated.any():
+        return frame
+    compared = [c for c in ("status", "cell_key", *score_columns(frame)) if c in frame]
+    for _, rows in frame[repeated].groupby(ids, sort=False, dropna=False):
+        first = rows.iloc[0]
+        for _, other in rows.iloc[1:].iterrows():
+            for column in compared:
+                a, b = first[column], other[column]
+                if not (a == b or (pd.isna(a) and pd.isna(b))):
+                    cell = "/".join(str(first[c]) for c in ids)
+                    raise DataFormatError(f"{where}: cell {cell} appears {len(rows)} times with different {column} "
+                                          f"({a!r} vs {b!r}); keep one row per cell (two studies or runs wrote it), "
+                                          "e.g. rerun the study into a fresh --out or experiment")
+    return frame[~frame.duplicated(ids, keep="first")].reset_index(drop=True)

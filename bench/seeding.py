@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -30,6 +31,46 @@ def seed_int(root: int, *key: object) -> int:
 def derive(root: int, *key: object) -> np.random.Generator:
     """A fresh numpy Generator for one use, named by ``key``."""
     return np.random.default_rng(seed_int(root, *key))
+
+
+@dataclass(frozen=True)
+class SeedScope:
+    """A root seed and the names of where it is used: the one builder of every seed key of a study.
+
+    Every random stream of a study is ``scope.rng(*purpose)`` of a scope naming the data it works on,
+    so a key is never assembled by hand (a typo there would silently change a stream)::
+
+        data = SeedScope(0, ("synthetic", "valence", "trial-kfold"))
+        data.rng("split")                                 # the protocol's folds
+        fold = data.within(0, "fold-1")                   # one split of one root seed
+        fold.rng("smote", "sample")                       # == derive(0, *fold.where, "smote", "sample")
+
+    Parameters
+    ----------
+    root : int
+        The root seed.
+    where : tuple
+        Names of the data the streams belong to, outermost first.
+    """
+
+    root: int
+    where: tuple[object, ...] = ()
+
+    def within(self, *names: object) -> SeedScope:
+        """A narrower scope: ``where`` extended by ``names``."""
+        return SeedScope(self.root, (*self.where, *names))
+
+    def key(self, *purpose: object) -> tuple[object, ...]:
+        """The full seed key of one use: ``(root, *where, *purpose)``, as :func:`derive` takes it."""
+        return (self.root, *self.where, *purpose)
+
+    def rng(self, *purpose: object) -> np.random.Generator:
+        """The generator of one use, named by ``purpose``."""
+        return derive(*self.key(*purpose))
+
+    def seed(self, *purpose: object) -> int:
+        """The 63-bit integer seed of one use (for libraries that take an integer seed)."""
+        return seed_int(*self.key(*purpose))
 
 
 def child_seed(rng: np.random.Generator) -> int:

@@ -101,8 +101,9 @@ class StudyConfig:
     seeds : tuple of int
         Root seeds; each repeats the whole grid with its own splits and initialisations
         (:data:`DEFAULT_SEEDS`).
-    policy : str
-        Augmentation budget, see :class:`bench.policy.Policy` (``balance``, ``ratio=R``, ...).
+    policy : Policy
+        Augmentation budget, see :class:`bench.policy.Policy`; written ``balance``, ``ratio=R``, ...
+        (parsed once, when the config is built).
     profile : {"quick", "paper"}
         Size of every component (``quick``: CPU minutes; ``paper``: the published settings).
     recipe : {"default", "paper"}
@@ -166,7 +167,7 @@ class StudyConfig:
     classifiers: tuple[str, ...] = (DEFAULT,)
     folds: int = 5
     seeds: tuple[int, ...] = DEFAULT_SEEDS
-    policy: str = "balance"
+    policy: Policy = Policy("balance")
     profile: str = "quick"
     recipe: str = "default"
     segment: SegmentConfig = field(default_factory=SegmentConfig)
@@ -216,7 +217,8 @@ class StudyConfig:
             raise ConfigError(f"fit_budget must be a number of seconds > 0, got {self.fit_budget!r}; e.g. --fit-budget 120")
         if self.jobs < 0 or self.threads < 0:
             raise ConfigError(f"jobs and threads must be >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
-        Policy.parse(self.policy)
+        if not isinstance(self.policy, Policy):
+            object.__setattr__(self, "policy", Policy.parse(self.policy))
         self._check_attacks()
         # Build every component config that is used or overridden, so unknown names, unknown keys
         # and bad values fail now (an override of a component not in the grid is still checked).

@@ -25,6 +25,13 @@ study reuses it) with a nested run ``trial-<n>`` per trial: the trial's params, 
 it reported (stepped), its final value and the ``bench.trial_state`` tag. The parent runs of a
 ``bench run`` of a tuned config carry the ``bench.tuned_from`` tag.
 
+Nothing counts twice: a parent run is found or created idempotently (two processes that create one for
+the same group at once both keep the oldest and the other is deleted), and :func:`read_results` holds
+each cell once (:func:`bench.results.unique_cells`). Opening a store is error-handled: an unreachable
+server, a missing database driver or an Optuna database given as tracking URI is a one-line
+:class:`~bench.errors.ConfigError`, and two processes creating a fresh SQLite store at once take turns
+at MLflow's schema set-up. URIs are shown with their credentials masked (:mod:`bench.urls`).
+
 Runs are written with :class:`mlflow.tracking.MlflowClient`. ``bench run`` writes from its main
 process only (its cell workers never touch the store); each ``bench tune`` process writes its own
 trials, so concurrent tuning workers on one SQLite file wait for its lock (a tracking server is the
@@ -33,18 +40,34 @@ store for many machines).
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import logging
 import math
+import os
+import tempfile
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
 import mlflow
 import pandas as pd
+from filelock import FileLock
 from mlflow.entities import Metric, Param, RunTag
 from mlflow.tracking import MlflowClient
 
+from bench.cell import Cell, cell_params
+from bench.config import flatten, to_dict, to_yaml
 from bench.errors import ConfigError
+from bench.registry import PROTOCOLS
+from bench.results import current_status, unique_cells
+from bench.robustness import eps_label
+from bench.study import StudyConfig
+from bench.summary import GROUP
+from bench.urls import database_file, mask_logs, mask_text, mask_url, sqlite_holds
+
+mask_logs(logging.getLogger("mlflow"))  # MLflow's own handler prints its log lines
 
 CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
@@ -66,10 +89,34 @@ def _chunks(items: list[Any], size: int = _BATCH) -> Iterable[list[Any]]:
 
 def _artifact_root(uri: str) -> str | None:
     """For a SQLite store, keep artifacts in ``mlruns/`` beside the database file."""
-    prefix = "sqlite:///"
-    if not uri.startswith(prefix) or len(uri) == len(prefix):
-        return None
-    return (Path(uri[len(prefix):]).resolve().parent / "mlruns").as_uri()
+    path = database_file(uri)
+    return None if path is None else (path.parent / "mlruns").as_uri()
+
+
+_OPEN_ATTEMPTS = 3
+
+
+@contextlib.contextmanager
+def _schema_lock(uri: str) -> Iterator[None]:
+    """Hold a lock of this machine for the SQLite file of ``uri`` (nothing for other stores).
+
+    MLflow creates a fresh database's schema when a client first opens it; two processes doing so at
+    once collide. The lock file lives in the temporary folder, named by a hash of the database path.
+    """
+    path = database_file(uri)
+    if path is None:
+        yield
+        return
+    name = hashlib.blake2b(str(path).encode(), digest_size=8).hexdigest()
+    with FileLock(os.path.join(tempfile.gettempdir(), f"bench-mlflow-{name}.lock"), timeout=300):
+        yield
+
+
+def open_error(uri: str, error: BaseException) -> ConfigError:
+    """The one-line error of a tracking store that cannot be opened (credentials masked)."""
+    reason = " ".join(f"{type(error).__name__}: {error}".split())[:300]
+    return ConfigError(mask_text(f"cannot open the MLflow tracking store {uri} ({reason}); pass a reachable "
+                                 "--tracking-uri, e.g. sqlite:///mlflow.db or http://host:5000"))
 
 
 class Tracker:
@@ -85,12 +132,19 @@ class Tracker:
 
     def __init__(self, uri: str, experiment: str) -> None:
         self.uri = uri
-        self.client = MlflowClient(tracking_uri=uri)
-        try:
-            self.experiment_id = self._experiment_id(experiment)
-        except mlflow.exceptions.MlflowException as e:
-            raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri, "
-                              "e.g. sqlite:///mlflow.db") from e
+        if sqlite_holds(uri) == "optuna":
+            raise ConfigError(mask_text(f"--tracking-uri {uri} is an Optuna storage; MLflow and Optuna cannot share "
+                                        "one database: pass another --tracking-uri, e.g. sqlite:///mlflow.db"))
+        for attempt in range(_OPEN_ATTEMPTS):
+            try:
+                with _schema_lock(uri):
+                    self.client = MlflowClient(tracking_uri=uri)
+                    self.experiment_id = self._experiment_id(experiment)
+                break
+            except Exception as e:  # unreachable server, missing driver, bad URI, a schema set-up that collided
+                if attempt + 1 == _OPEN_ATTEMPTS or database_file(uri) is None:
+                    raise open_error(uri, e) from e
+                time.sleep(0.5 * (attempt + 1))
         self.experiment = experiment
 
     def _experiment_id(self, experiment: str) -> str:
@@ -134,19 +188,39 @@ class Tracker:
         return out
 
     def parent_runs(self) -> dict[str, str]:
-        """``bench.group`` tag -> run id of the experiment's parent runs."""
-        return {r.data.tags[GROUP_TAG]: r.info.run_id for r in self._runs(f"tags.`{GROUP_TAG}` != ''")
-                if GROUP_TAG in r.data.tags}
+        """``bench.group`` tag -> run id of the experiment's parent run (the oldest, should there be several)."""
+        found: dict[str, Any] = {}
+        for run in self._runs(f"tags.`{GROUP_TAG}` != ''"):
+            key = run.data.tags.get(GROUP_TAG)
+            if key and (key not in found or _order(run) < _order(found[key])):
+                found[key] = run
+        return {key: run.info.run_id for key, run in found.items()}
 
     def ensure_parent(self, group_key: str, name: str, params: Mapping[str, Any], tags: Mapping[str, str],
                       known: dict[str, str]) -> str:
-        """The parent run of a group, created (with its params) when missing; ``known`` is updated."""
+        """The parent run of a group, found or created (with its params); ``known`` is updated.
+
+        Idempotent across processes: after creating its run, a process looks again and keeps the
+        oldest parent of the group (start time, then run id), deleting its own when another is older,
+        so two processes that create one at once end up sharing one.
+        """
         if group_key in known:
+            return known[group_key]
+        existing = self._group_parents(group_key)
+        if existing:
+            known[group_key] = existing[0].info.run_id
             return known[group_key]
         run = self.client.create_run(self.experiment_id, run_name=name, tags={GROUP_TAG: group_key, **tags})
         self._log(run.info.run_id, params=params)
-        known[group_key] = run.info.run_id
-        return run.info.run_id
+        oldest = self._group_parents(group_key)[0].info.run_id
+        if oldest != run.info.run_id:
+            self.client.delete_run(run.info.run_id)
+        known[group_key] = oldest
+        return oldest
+
+    def _group_parents(self, group_key: str) -> list[Any]:
+        """The group's parent runs, oldest first."""
+        return sorted(self._runs(f"tags.`{GROUP_TAG}` = '{group_key}'"), key=_order)
 
     def log_cell(self, parent_id: str, name: str, params: Mapping[str, Any], metrics: Mapping[str, float],
                  tags: Mapping[str, str], artifacts: Mapping[str, Any], replace: Iterable[str] = (),
@@ -262,10 +336,97 @@ class Tracker:
         return run_id
 
     def experiment_url_hint(self) -> str:
-        """How to open this experiment in the MLflow UI."""
-        if self.uri.startswith(("http://", "https://")):
-            return f"{self.uri.rstrip('/')}/#/experiments/{self.experiment_id}"
-        return f"mlflow ui --backend-store-uri {self.uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+        """How to open this experiment in the MLflow UI (credentials masked: it is printed and put in reports)."""
+        uri = mask_url(self.uri)
+        if uri.startswith(("http://", "https://")):
+            return f"{uri.rstrip('/')}/#/experiments/{self.experiment_id}"
+        return f"mlflow ui --backend-store-uri {uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+
+
+def _order(run: Any) -> tuple[int, str]:
+    """How runs of one group are ordered: by start time, then run id (the same in every process)."""
+    return (run.info.start_time or 0, run.info.run_id)
+
+
+class StudyLog:
+    """A ``bench run``'s rows in MLflow: a parent run per leaderboard group, a nested run per cell.
+
+    Parameters
+    ----------
+    config : StudyConfig
+    contexts : dict of str to DataContext
+        The study's prepared datasets (their keys and notes are logged).
+    """
+
+    def __init__(self, config: StudyConfig, contexts: Mapping[str, Any]) -> None:
+        self.config, self.contexts = config, contexts
+        self.tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+        self.logged = self.tracker.logged_cells()
+        self.parents = self.tracker.parent_runs()
+
+    def recorded(self, cell: Cell, row: Any) -> None:
+        """A row found on disk: logged now unless this tracking store has it already."""
+        if row.cell_key not in self.logged:
+            self._log_cell(cell, row, replace=())
+
+    def cell(self, cell: Cell, row: Any) -> None:
+        """A row just computed: logged, replacing an older copy of the cell."""
+        self._log_cell(cell, row, replace=self.logged.get(row.cell_key, ()))
+
+    def _log_cell(self, cell: Cell, row: Any, replace: Iterable[str]) -> None:
+        config, tracker = self.config, self.tracker
+        params = flatten(cell_params(config, cell))
+        leaky = PROTOCOLS.get(cell.protocol).leaky
+        parent = tracker.ensure_parent(
+            row.group_key, _group_name(cell, leaky, row.recipe), params,
+            {"bench.leaky": str(leaky).lower(), "bench.status": "running",
+             "bench.data": self.contexts[cell.dataset].prepared.key,
+             **({"bench.tuned_from": config.tuned_from} if config.tuned_from else {})},
+            self.parents,
+        )
+        metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic,
+                   "n_test": row.n_test,
+                   **{f"method.{k}": v for k, v in row.method_stats.items()},
+                   **{f"quality.{k}": v for k, v in row.quality.items()},
+                   **{tracker.metric_name(f"robust.{k}"): v for k, v in row.robust.items()}}
+        tags = {CELL_TAG: row.cell_key, "bench.status": row.status, "bench.reason": row.reason[:5000],
+                "bench.seed": str(cell.seed), "bench.fold": cell.fold_name,
+                **({"bench.robust_reason": "; ".join(dict.fromkeys(row.robust_reasons.values()))[:5000]}
+                   if row.robust_reasons else {})}
+        attack_params = {"eps": ",".join(map(eps_label, config.eps))} if row.attacks else {}
+        attack_params.update(flatten({"attack": {a: to_dict(config.attack_config(a)) for a in row.attacks}}))
+        artifacts: dict[str, Any] = {"config.yaml": to_yaml(config)}
+        if row.confusion:
+            artifacts["confusion_matrix.json"] = {"labels": list(range(len(row.confusion))),
+                                                  "rows_true_cols_pred": row.confusion}
+        if row.fit_stop:
+            tags["bench.fit_stop"] = row.fit_stop
+        series = {f"fit.{name}": {int(p["epoch"]): p[name] for p in row.fit_curve} for name in ("signal", "seconds")
+                  if row.fit_curve}
+        tracker.log_cell(parent, f"{cell.fold_name}/seed-{cell.seed}",
+                         {**params, "seed": cell.seed, "fold": cell.fold_name, **attack_params}, metrics, tags,
+                         artifacts, replace=replace, series=series)
+
+    def finish(self, summary: pd.DataFrame, table: pd.DataFrame) -> None:
+        """Log every group's aggregated metrics and gate verdict on its parent run, and finish it."""
+        metric_cols = [c for c in summary.columns
+                       if c.endswith(("_mean", "_std")) or c in ("delta_vs_none", "n_cells")]
+        group_keys = dict(zip(map(tuple, table[GROUP].to_numpy()), table["group_key"]))
+        for _, s in summary.iterrows():
+            run_id = self.parents.get(group_keys[tuple(s[GROUP])])
+            if run_id is None:  # every cell failed: nothing was logged
+                continue
+            notes = "\n".join(self.contexts[s["dataset"]].prepared.notes)
+            self.tracker.finish_parent(run_id, {self.tracker.metric_name(c): s[c] for c in metric_cols},
+                                       {"bench.status": s["status"], "bench.reason": s["reason"][:5000],
+                                        "bench.gate": s["gate"], "bench.gate_reason": s["gate_reason"][:5000]},
+                                       {"data_notes.txt": notes} if notes else {})
+
+
+def _group_name(cell: Cell, leaky: bool, recipe: str) -> str:
+    dataset, task, protocol, method, classifier = cell.group
+    recipe = "" if recipe == "default" else f" [{recipe} recipe]"
+    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}{recipe}/{classifier}"
 
 
 _RESULT_TAGS = {"status": "bench.status", "reason": "bench.reason", "cell_key": CELL_TAG}
@@ -285,20 +446,21 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
     Returns
     -------
     table : DataFrame
-        One row per finished nested cell run: ``study``, the cell's ids (from its params), ``leaky``
+        One row per cell (:func:`bench.results.unique_cells`: a cell logged twice by two runs counts
+        once; two runs of one cell with different scores are an error), from its finished nested run: ``study``, the cell's ids (from its params), ``leaky``
         and ``group_key`` (from its parent run's tags), ``status``, ``reason``, ``cell_key`` and every
         logged metric as a column; sorted like :func:`bench.results.results_table`.
     hint : str
         :meth:`Tracker.experiment_url_hint`.
     """
-    client = MlflowClient(tracking_uri=uri)
     try:
+        client = MlflowClient(tracking_uri=uri)
         found = client.get_experiment_by_name(experiment)
         names = [e.name for e in client.search_experiments()] if found is None else []
-    except mlflow.exceptions.MlflowException as e:
-        raise ConfigError(f"cannot open MLflow tracking store {uri!r} ({e}); pass a valid --tracking-uri") from e
+    except Exception as e:  # unreachable server, missing driver, bad URI
+        raise open_error(uri, e) from e
     if found is None:
-        raise ConfigError(f"--experiment {experiment!r}: no such experiment in {uri}; experiments there: "
+        raise ConfigError(f"--experiment {experiment!r}: no such experiment in {mask_url(uri)}; experiments there: "
                           f"{', '.join(sorted(names)) or '(none)'}; pass one of them or the right --tracking-uri")
     tracker = Tracker(uri, experiment)
     runs = tracker._runs("")
@@ -313,10 +475,12 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
         record.update(seed=int(params.get("seed", 0)), recipe=params.get("recipe", "default"),
                       leaky=parent.get("bench.leaky", "false") == "true", group_key=parent.get(GROUP_TAG, ""),
                       **{k: tags.get(t, "") for k, t in _RESULT_TAGS.items()})
+        record["status"] = current_status(record["status"])  # earlier versions logged "n/a"
         record.update(run.data.metrics)
         records.append(record)
     table = pd.DataFrame(records)
     if not table.empty:
+        table = unique_cells(table, f"MLflow experiment {experiment!r}")
         table = table.sort_values(["dataset", "task", "protocol", "method", "classifier", "seed", "fold"],
                                   kind="stable").reset_index(drop=True)
     return table, tracker.experiment_url_hint()

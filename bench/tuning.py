@@ -5,7 +5,7 @@ outer training folds**: for each outer fold used, the same protocol splits that 
 windows once more (``inner_folds`` folds, keeping trials or subjects apart as the protocol does)
 and the first inner fold is the validation split. The method and classifier are fitted on the
 rest of the outer training windows and scored on the validation windows, through the very code
-``bench run`` uses (:func:`bench.runner.score_split`). The outer test folds are never read: a
+``bench run`` uses (:func:`bench.cell.score_split`). The outer test folds are never read: a
 config tuned here and then run with ``bench run --config best.yaml`` is scored on windows no trial
 has seen.
 
@@ -46,15 +46,17 @@ import numpy as np
 import optuna
 import yaml
 
-from bench.classifiers.torch_training import TorchClassifier
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
+from bench.preflight import check_stores_distinct
 from bench.metrics import classification_metrics
 from bench.protocols import Fold, SplitGroups
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
-from bench.runner import Cell, DataContext, Split, context, minority_class, score_split
-from bench.seeding import derive, seed_int
+from bench.cell import Cell, minority_class, score_split
+from bench.context import DataContext, Split, context
+from bench.seeding import SeedScope
 from bench.study import RUNTIME_FIELDS, StudyConfig, build_study, resolve_tracking_uri
+from bench.urls import mask_text, mask_url, masked
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
@@ -169,10 +171,7 @@ class TuneConfig:
         if not _STUDY_NAME.fullmatch(self.study_name):
             raise ConfigError(f"study name {self.study_name!r} must start with a letter or digit and hold only "
                               "letters, digits and . _ : + -; pass e.g. --study smote-svm-1")
-        if _same_database(self.storage, self.resolved_tracking_uri):
-            raise ConfigError(f"the Optuna storage {self.storage!r} is the MLflow tracking store; Optuna and MLflow "
-                              "cannot share one database (both keep their own schema version): pass another "
-                              f"--storage, e.g. {DEFAULT_STORAGE}, or another --tracking-uri")
+        check_stores_distinct(self.storage, self.resolved_tracking_uri)
         cli = {"datasets": [self.dataset], "tasks": [self.task], "protocols": [self.protocol],
                "methods": [self.method], "classifiers": [self.classifier], "folds": self.folds, "seeds": [self.seed],
                "profile": self.profile, "policy": self.policy, "data_dir": self.data_dir, "device": self.device,
@@ -195,22 +194,9 @@ class TuneConfig:
         return dict(getattr(self.base, kind).get(name, {}))
 
 
-def _same_database(a: str, b: str) -> bool:
-    """Whether two URLs name the same database (SQLite files compared by resolved path)."""
-    prefix = "sqlite:///"
-    if a.startswith(prefix) and b.startswith(prefix):
-        return Path(a[len(prefix):]).resolve() == Path(b[len(prefix):]).resolve()
-    return a.rstrip("/") == b.rstrip("/")
-
-
 def storage_label(url: str) -> str:
-    """The storage URL without its password (for tags, logs and ``tuned_from``)."""
-    from sqlalchemy.engine import make_url
-
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except Exception:  # not an SQLAlchemy URL: Optuna will say so when it opens it
-        return url
+    """The storage URL without its password (for tags, logs and ``tuned_from``): :func:`bench.urls.mask_url`."""
+    return mask_url(url)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -418,10 +404,11 @@ def inner_splits(config: TuneConfig, ctx: DataContext) -> list[tuple[Fold, Split
     for fold in outer:
         rows = fold.train
         sub = SplitGroups(groups.subject[rows], groups.session[rows], groups.trial_id[rows], groups.position[rows])
-        rng = derive(config.seed, config.dataset, config.task, config.protocol, fold.name, "inner-split")
-        inner = PROTOCOLS.get(config.protocol)().split(sub, y[rows], config.inner_folds, rng)[0]
-        where = (config.dataset, config.task, config.protocol, config.seed, f"{fold.name}/inner-{config.inner_folds}")
-        out.append((fold, Split(rows[inner.train], rows[inner.test], where)))
+        seeds = ctx.seeds(config.task, config.protocol, config.seed)
+        inner = PROTOCOLS.get(config.protocol)().split(sub, y[rows], config.inner_folds,
+                                                       seeds.rng(fold.name, "inner-split"))[0]
+        name = f"{fold.name}/inner-{config.inner_folds}"
+        out.append((fold, Split(rows[inner.train], rows[inner.test], seeds.within(config.seed, name))))
     return out
 
 
@@ -449,7 +436,7 @@ class Objective:
         study_config = with_overrides(cfg, overrides)
         values: list[float] = []
         for i, split in enumerate(self.splits):
-            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.where[-1], cfg.method, cfg.classifier)
+            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.name, cfg.method, cfg.classifier)
             hook = self._epoch_hook(trial, split, i)
             row = score_split(study_config, self.ctx, cell, split, on_classifier=hook)
             values.append(row.metrics[cfg.metric])
@@ -472,7 +459,7 @@ class _EpochHook:
         self.torch = False
 
     def __call__(self, classifier: Any) -> None:
-        if not isinstance(classifier, TorchClassifier):
+        if "on_epoch" not in classifier.hooks:
             return
         self.torch = True
         x_val = self.ctx.views.real(classifier.representation, self.split.test)
@@ -485,7 +472,7 @@ class _EpochHook:
             value = classification_metrics(y_val, proba, classifier.info.n_classes, minority=minority)[self.metric]
             _report(self.trial, value, first_step + epoch)
 
-        classifier.on_epoch = on_epoch
+        classifier.hook(on_epoch=on_epoch)
 
 
 def _report(trial: Any, value: float, step: int) -> None:
@@ -544,7 +531,8 @@ def _storage(url: str) -> optuna.storages.RDBStorage:
     try:
         return optuna.storages.RDBStorage(url, engine_kwargs=engine)
     except Exception as e:  # SQLAlchemy: bad URL, missing driver, unreachable server
-        raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({type(e).__name__}: {e}); pass "
+        reason = mask_text(" ".join(f"{type(e).__name__}: {e}".split())[:300])
+        raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({reason}); pass "
                           f"--storage {DEFAULT_STORAGE} or a reachable database URL such as "
                           "postgresql://user:password@host/db (pip install psycopg2-binary)") from e
 
@@ -589,7 +577,7 @@ def _open_study(config: TuneConfig, settings: dict[str, Any]) -> tuple[optuna.St
     # Concurrent workers must not draw the same points: the sampler's seed includes the process id and the
     # trials already recorded, so samplers are not reproducible run to run (every fit inside a trial is).
     n_before = len(study.get_trials(deepcopy=False))
-    study.sampler = _sampler(config.sampler, seed_int(config.seed, name, n_before, os.getpid()) % 2**32)
+    study.sampler = _sampler(config.sampler, SeedScope(config.seed, (name,)).seed(n_before, os.getpid()) % 2**32)
     study.pruner = _pruner(config.pruner)
     return study, created
 
@@ -657,7 +645,7 @@ def best_study_config(config: TuneConfig, trial: optuna.trial.FrozenTrial, study
 def write_best(path: str | os.PathLike[str], best: StudyConfig, value: float, metric: str) -> Path:
     """Write ``best`` as YAML that ``bench run --config`` accepts (runtime fields are left to the command line, but
     for the provenance and the quality gate)."""
-    data = {k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k in ("tuned_from", "gate")}
+    data = masked({k: v for k, v in to_dict(best).items() if k not in RUNTIME_FIELDS or k in ("tuned_from", "gate")})
     header = (f"# Written by bench tune from {best.tuned_from}\n"
               f"# {metric} = {value:.4f} on inner validation splits of the training folds (no test fold was used).\n"
               f"# Run it with: python -m bench run --config {path}\n")

@@ -95,7 +95,7 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
 def curve(name: str, rep: str, scale: float, fold: int, profile: str) -> None:
     """Fit ``name`` with ``scale`` x the profile's epochs and budget, no early stop; print its inner signal."""
     from bench.registry import METHODS
-    from bench.runner import context
+    from bench.context import context
     from bench.seeding import derive
     from bench.study import build_study
 

@@ -4,8 +4,11 @@ An entry is a folder ``<root>/<kind>/<key>/`` holding one ``.npy`` per array and
 ``manifest.json`` that describes them. The key is a hash of everything the arrays depend on:
 the source files' identity (name, size, modification time), every parameter and
 :data:`CODE_VERSION`. Entries are written to a temporary folder and renamed into place, so a
-reader never sees half an entry; an entry whose files disagree with its manifest (truncated,
-replaced, missing) is deleted and rebuilt.
+reader never sees half an entry. Every array's content is checksummed when it is written (blake2b
+per chunk, :mod:`bench.integrity`) and verified before an entry is used: an entry whose files
+disagree with its manifest (truncated, overwritten, replaced, missing, or written before every
+array carried a checksum) is deleted, with a warning, and rebuilt. Partial entries a killed writer
+left behind are removed on the next write beside them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -24,15 +26,12 @@ import numpy as np
 
 from bench.config import plain
 from bench.errors import CacheError
+from bench.integrity import clean_partials, file_digests, partial_path, verify_file
 
 log = logging.getLogger(__name__)
 
 CODE_VERSION = 1
 """Bump whenever reading, segmentation or feature code changes its output."""
-
-CHECKSUM_LIMIT = 64 * 2**20
-"""Arrays up to this many bytes are checksummed; larger ones are checked by header and size."""
-
 
 def file_identity(paths: list[Path]) -> list[tuple[str, int, int]]:
     """(name, size in bytes, modification time in ns) of each file: what a cache key sees of it."""
@@ -60,10 +59,6 @@ def _write_npy(path: Path, value: np.ndarray | list[np.ndarray]) -> np.ndarray:
         row += len(part)
     out.flush()
     return out
-
-
-def _checksum(a: np.ndarray) -> str:
-    return hashlib.blake2b(np.ascontiguousarray(a).data, digest_size=16).hexdigest()
 
 
 class ArrayCache:
@@ -112,7 +107,9 @@ class ArrayCache:
         a = np.load(path, mmap_mode="r", allow_pickle=False)
         if list(a.shape) != spec["shape"] or str(a.dtype) != spec["dtype"]:
             raise ValueError(f"{path.name} is {a.dtype}{a.shape}, manifest says {spec['dtype']}{spec['shape']}")
-        if "checksum" in spec and _checksum(a) != spec["checksum"]:
+        if "chunks" not in spec:
+            raise ValueError(f"{path.name} has no checksum (written by an older bench)")
+        if not verify_file(path, spec["chunks"]):
             raise ValueError(f"{path.name} content does not match its checksum")
         return a
 
@@ -127,7 +124,9 @@ class ArrayCache:
         final = self.path(kind, key)
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            tmp = Path(tempfile.mkdtemp(prefix=f".{key}.", dir=final.parent))
+            clean_partials(final.parent)
+            tmp = partial_path(final)
+            tmp.mkdir()
         except OSError as e:
             raise CacheError(f"cannot write the cache under {self.root} ({e}); set BENCH_CACHE_DIR to a writable folder") from e
         try:
@@ -135,11 +134,10 @@ class ArrayCache:
             for name, value in arrays.items():
                 path = tmp / f"{name}.npy"
                 a = _write_npy(path, value)
-                spec = {"shape": list(a.shape), "dtype": str(a.dtype), "file_size": path.stat().st_size}
-                if a.nbytes <= CHECKSUM_LIMIT:
-                    spec["checksum"] = _checksum(a)
-                specs[name] = spec
+                shape, dtype = a.shape, str(a.dtype)
                 del a
+                specs[name] = {"shape": list(shape), "dtype": dtype, "file_size": path.stat().st_size,
+                               "chunks": file_digests(path)}
             (tmp / "manifest.json").write_text(json.dumps({"arrays": specs, "meta": meta}, indent=1))
             os.rename(tmp, final)  # fails if a concurrent writer got there first
         except OSError as e:

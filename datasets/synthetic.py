@@ -21,12 +21,14 @@ the scale midpoint, so trials rated near 5 are hard.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
 from bench.errors import ConfigError
+from bench.integrity import clean_partials, file_digests, partial_path, verify_file
 from bench.registry import DATASETS
 from datasets import deap
 from datasets.base import ReaderConfig
@@ -36,6 +38,7 @@ from datasets.paths import cache_dir
 
 BASELINE_S = deap.BASELINE_S
 SFREQ = deap.SFREQ
+log = logging.getLogger(__name__)
 LEFT_FRONTAL = ("FP1", "AF3", "F3", "F7", "FC5", "FC1")
 RIGHT_FRONTAL = ("FP2", "AF4", "F4", "F8", "FC6", "FC2")
 
@@ -179,8 +182,9 @@ def _peripheral(rng: np.random.Generator, n_trials: int, n_samples: int) -> np.n
 class Synthetic(deap.Deap):
     """Simulated emotional EEG in DEAP's exact format (the embedded default; no licence needed).
 
-    ``files()`` writes ``sNN.dat`` files under ``<cache>/synthetic/<config hash>/`` once, then
-    every read goes through the DEAP reader. Defaults: 8 subjects x 20 trials x 20 s, 70/30
+    ``files()`` writes ``sNN.dat`` files under ``<cache>/synthetic/<config hash>/`` once, with their
+    checksums in ``complete.json``, then every read goes through the DEAP reader; a file that is
+    missing or fails its checksum (truncated, overwritten) is generated again, with a warning. Defaults: 8 subjects x 20 trials x 20 s, 70/30
     valence balance, an effect size that leaves a classifier clearly above chance and below
     perfect.
     """
@@ -197,19 +201,39 @@ class Synthetic(deap.Deap):
         return (self.root or cache_dir()) / "synthetic" / cache_key(synthetic=self.config)
 
     def files(self, data_dir: object = None) -> list[Path]:
-        """Write the dataset once (atomically, file by file), then return its files.
+        """Write the dataset's files (atomically, file by file) where missing or damaged, then return them.
 
-        ``data_dir`` is ignored: the synthetic dataset lives in the cache.
+        ``data_dir`` is ignored: the synthetic dataset lives in the cache. Each file's checksum is
+        recorded in ``complete.json`` and verified (once per process while the file is unchanged).
         """
         folder = self.folder() / "data_preprocessed_python"
         done = self.folder() / "complete.json"
         paths = [folder / f"s{s:02d}.dat" for s in range(1, self.config.n_subjects + 1)]
-        if not (done.exists() and all(p.exists() for p in paths)):
-            folder.mkdir(parents=True, exist_ok=True)
-            for subject, path in enumerate(paths, start=1):
-                data, labels = simulate_subject(self.config, subject)
-                tmp = path.with_suffix(f".tmp{id(self)}")
-                deap.write_dat(tmp, data, labels)
-                tmp.replace(path)
-            done.write_text(json.dumps(asdict(self.config)))
+        recorded = _recorded(done)
+        damaged = [p for p in paths if not (p.name in recorded and p.is_file() and verify_file(p, recorded[p.name]))]
+        if not damaged:
+            return paths
+        if recorded:
+            log.warning("synthetic data file(s) %s missing or damaged (checksum); generating them again",
+                        ", ".join(str(p) for p in damaged))
+        folder.mkdir(parents=True, exist_ok=True)
+        clean_partials(folder)
+        for path in damaged:
+            data, labels = simulate_subject(self.config, int(path.stem[1:]))
+            tmp = partial_path(path)
+            deap.write_dat(tmp, data, labels)
+            tmp.replace(path)
+            recorded[path.name] = file_digests(path)
+        tmp = partial_path(done)
+        tmp.write_text(json.dumps({"config": asdict(self.config), "files": recorded}, indent=1))
+        tmp.replace(done)
         return paths
+
+
+def _recorded(done: Path) -> dict[str, list[str]]:
+    """File name -> chunk checksums recorded in ``complete.json`` (empty when absent, unreadable or older)."""
+    try:
+        files = json.loads(done.read_text())["files"]
+        return {str(k): list(v) for k, v in files.items()}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return {}

@@ -28,12 +28,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bench.components import REPRESENTATIONS
 from bench.errors import ConfigError, IncompatibleError
 from datasets.features import FeatureConfig, differential_entropy
 from datasets.grids import from_grid, interpolated_grid, to_grid
 from datasets.pipeline import Prepared
 
-REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
 STEPS = {"raw": ("raw-grid", "de"), "raw-grid": ("raw",), "de": ("de-grid",), "de-grid": ("de",)}
 """Representation -> those one conversion step reaches. Nothing leads back to ``raw``'s waveform from DE."""
 STEPS_TEXT = "raw <-> raw-grid, raw -> de <-> de-grid"

@@ -9,6 +9,7 @@ name                         module
 none                         :mod:`methods.none` (no augmentation, the baseline)
 smote, adasyn,               :mod:`methods.oversampling` (the SMOTE family, via imbalanced-learn)
 borderline-smote
+rose                         :mod:`methods.rose` (smoothed bootstrap, via imbalanced-learn)
 noise                        :mod:`methods.noise` (Gaussian noise scaled to each feature's std)
 mixup                        :mod:`methods.mixup` (convex combinations of two real windows)
 escgan                       :mod:`methods.escgan` (ESC-GAN: EEG editing on DE grids; networks and
@@ -28,8 +29,13 @@ The four baseline generators (``cgan``, ``wgan-gp``, ``vae``, ``ddpm``) model ``
 1-D convolutions over time or ``de-grid`` windows with 2-D convolutions over the grid, as their
 config's ``representation`` says; their shared parts (backbones, training loop, fit/sample
 bookkeeping) are in :mod:`methods.gan`.
+
+bench/testing's contract suite runs on every registered method; docs/adding-a-method.md says how to add one
+(a module here registers itself when the package imports it: no list to edit).
 """
 
-from methods import cgan, ddpm, de3dgan, escgan, mixup, noise, none, oversampling, vae, wgan_gp
+import importlib
+import pkgutil
 
-__all__ = ["cgan", "ddpm", "de3dgan", "escgan", "mixup", "noise", "none", "oversampling", "vae", "wgan_gp"]
+for _module in pkgutil.iter_modules(__path__):
+    importlib.import_module(f"{__name__}.{_module.name}")

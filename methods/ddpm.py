@@ -181,19 +181,17 @@ class ConditionalDdpm(ConditionalGenerator):
     - The denoiser's output convolution also sees the noisy window itself (an input skip), so
       its prediction is not squeezed through ``width`` feature channels when the window has more
       channels than that (32 EEG channels against the quick width of 16).
-    - **Raw windows, ``quick`` profile only: a spectral moment term on the sampler's output.**
-      Every ``spectral_every``-th update (8) runs the sampler (:meth:`_generate`, with its
-      guidance and steps) with gradients for the batch's labels, and adds ``w_spectral`` (50) x
-      :func:`~methods.gan.losses.class_mean_loss` between the per-class mean log band power of
-      those samples and of the real batch, the same term as the GANs' (see
+    - **A spectral moment term on the sampler's output, as an opt-in variant** (``w_spectral`` >
+      0 on raw windows, ``w_spectral_grid`` on grids; 0 in every profile; shown as
+      ``ddpm[w_spectral=50]``): every ``spectral_every``-th update (8) runs the sampler
+      (:meth:`_generate`, with its guidance and steps) with gradients for the batch's labels and
+      adds the weight x :func:`~methods.gan.losses.class_mean_loss` between the per-class mean
+      log band power of those samples and of the real batch, the GANs' term (see
       :class:`~methods.gan.conditional.GeneratorConfig`). Without it, a quick fit on the
       synthetic dataset gave raw samples without the valence effect (-0.08 of a real 1.21) and
-      1.1 nats too much gamma; 100 epochs or guidance 4 did not change that, 4x the width
-      removed the gamma excess but not the missing effect, and the term on the denoiser's
-      clean-window prediction instead of the samples gave the effect but inflated the power of
-      the samples by 1-3 nats. It makes a raw fit about 3x slower. The ``paper`` profile has
-      no term.
-    - The ``quick`` profile (width 16, 40 epochs of 32, lr 1e-3, 20 DDIM steps) is a CPU setting.
+      1.1 nats too much gamma; it makes a raw fit about 3x slower.
+    - The ``quick`` profile is the same model, loss and sampler at CPU sizes: width 16, batches
+      of 32, lr 1e-3, at most 80 epochs, 20 DDIM steps (eta 1), patience 6, 100 s.
 
     Attributes
     ----------

@@ -463,8 +463,9 @@ class De3dGan(Method):
         return np.concatenate(parts), np.concatenate(labels), distinct
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
-        """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are not applicable."""
-        if classifier.name != "sa-st-net":
+        """The ``paper`` recipe fine-tunes SA-ST-Net's features (the ``logits_and_features`` hook); classifiers
+        without that hook are not applicable."""
+        if "logits_and_features" not in classifier.hooks:
             return f"the de3dgan paper recipe fine-tunes sa-st-net's fc1 features; {classifier.name} has none"
         return None
 
@@ -500,10 +501,7 @@ class De3dGan(Method):
         import torch
         import torch.nn.functional as F
 
-        from bench.classifiers.sa_st_net import logits_and_features
-
         cfg, dev = self.config, classifier.device
-        standardize, network = classifier.module_
         optimiser = torch.optim.Adam(classifier.module_.parameters(), lr=cfg.finetune_lr,
                                      weight_decay=classifier.config.weight_decay)
         data = [torch.from_numpy(np.ascontiguousarray(a)) for a in (X, y, twins, has_twin)]
@@ -511,8 +509,8 @@ class De3dGan(Method):
             classifier.module_.train()
             for batch in torch.randperm(len(X), generator=gen).split(classifier.config.batch_size):
                 xb, yb, tb, hb = (a[batch].to(dev) for a in data)
-                logits, f_real = logits_and_features(network, standardize(xb.float()))
-                _, f_twin = logits_and_features(network, standardize(tb))
+                logits, f_real = classifier.logits_and_features(xb.float())
+                _, f_twin = classifier.logits_and_features(tb)
                 gap = ((f_real - f_twin) ** 2).mean(dim=1) * hb
                 loss = F.cross_entropy(logits, yb) + cfg.w_feature * gap.mean()
                 optimiser.zero_grad(set_to_none=True)

@@ -457,7 +457,7 @@ class EscGan(Method):
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
         """Why the ``paper`` recipe cannot train ``classifier`` (None when it can)."""
-        if not hasattr(classifier, "on_batch"):
+        if "on_batch" not in classifier.hooks:
             return (f"the escgan paper recipe edits every training batch online, which needs a torch classifier; "
                     f"{classifier.name} is not one")
         if classifier.representation != self.representation:
@@ -500,11 +500,11 @@ class EscGan(Method):
                 return mixup_reversed(x, soft, float(lam_rng.beta(cfg.mixup_alpha, cfg.mixup_alpha)))
             return x, soft
 
-        classifier.on_batch = on_batch
+        classifier.hook(on_batch=on_batch)
         try:
             classifier.fit(X, y, rng=rng)
         finally:
-            classifier.on_batch = None
+            classifier.hook(on_batch=None)
             G.eval(), D.eval()
         self.stats_ = {**self.fit_report_.stats(), **_rates(tally)}
 

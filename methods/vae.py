@@ -133,15 +133,15 @@ class ConditionalVae(LatentCodeGenerator):
       On the evidence fold's raw windows (quick, 30 epochs, seeds 0-3) this moved the largest
       band-power gap from 0.42-0.85 nats to 0.20-0.57, on its DE grids the class difference from
       0.57-0.63 to 0.75-0.82 of a real 0.73.
-    - The ``quick`` profile (width 16, z of 16, 60 epochs of 32) is a CPU setting. On raw
-      windows it adds the spectral moment term of the baseline GANs to the loss, on prior draws
-      of the batch's labels (``w_spectral`` 1000; 0, none, in ``paper``), and samples are then
-      the decoder's mean: white decoder noise cannot have EEG's spectrum, and the term has given
-      the mean its band power. Measured on the evidence fold (480 raw windows): with decoder
-      noise and no term, the class difference in frontal alpha asymmetry was -0.01 of 1.21 and
-      gamma power 1.6 nats too high; with the term and noise, gamma stayed 1.3 nats too high;
-      with the term and the mean, 1.31 of 1.21 and band power within 0.41 nats (30 epochs).
-      With 60 epochs the largest gap is 0.22-0.43 nats for seeds 0-3 (30 epochs: up to 0.57).
+    - The ``quick`` profile is the same objective at CPU sizes: width 16, z of 16, batches of 32,
+      at most 100 epochs, patience 6, 100 s.
+    - The spectral moment term of the baseline GANs is an opt-in variant (``w_spectral`` > 0,
+      e.g. ``vae[w_spectral=1000]``; 0 in every profile), on prior draws of the batch's labels;
+      samples are then the decoder's mean, since white decoder noise cannot have EEG's spectrum.
+      Measured on an evidence fold (480 raw windows of the synthetic dataset): with decoder noise
+      and no term, the class difference in frontal alpha asymmetry was -0.01 of a real 1.21 and
+      gamma power 1.6 nats too high; with the term and the mean, 1.31 of 1.21 and band power
+      within 0.41 nats.
 
     Attributes
     ----------

@@ -34,7 +34,7 @@ def bar_chart(part: pd.DataFrame, metric: str = "balanced_accuracy", title: str 
     Parameters
     ----------
     part : DataFrame
-        Summary rows (:func:`reports.leaderboard.summarize`) of one dataset/task/protocol.
+        Summary rows (:func:`bench.summary.summarize`) of one dataset/task/protocol.
     metric : str
     title : str
     """

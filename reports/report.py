@@ -25,7 +25,7 @@ import pandas as pd
 
 from bench.errors import ConfigError, DataFormatError
 from bench.gate import GateRule
-from bench.results import STATUSES, current_status
+from bench.results import STATUSES, check_numeric, current_status, score_columns, unique_cells
 from reports import plots, render
 from reports.leak import leak_tables
 from reports.spectra import QualityMaps, load_quality
@@ -90,8 +90,15 @@ def load_results(path: str | Path) -> pd.DataFrame:
 
 
 def check_table(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``) and earlier versions' statuses renamed
-    (``n/a`` -> ``not-applicable``); an error names missing columns or statuses."""
+    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``), earlier versions' statuses renamed
+    (``n/a`` -> ``not-applicable``), numeric scores and each cell once.
+
+    Raises
+    ------
+    DataFormatError
+        For a missing column, an empty status, a score that is not a number, or a cell repeated with
+        other values (:func:`bench.results.unique_cells`), naming it.
+    """
     missing = [c for c in REQUIRED if c not in frame]
     if frame.empty or missing:
         raise DataFormatError(f"{where}: a results table needs one row per cell and the columns {', '.join(REQUIRED)}"
@@ -110,7 +117,7 @@ def check_table(frame: pd.DataFrame, where: str) -> pd.DataFrame:
     frame["recipe"] = frame["recipe"].fillna("default").astype(str) if "recipe" in frame else "default"
     frame["leaky"] = frame["leaky"].astype(bool) if "leaky" in frame else False
     frame["fold"] = frame["fold"].astype(str)
-    return frame
+    return unique_cells(check_numeric(frame, score_columns(frame), where), where)
 
 
 def rank_test(frame: pd.DataFrame, metric: str, alpha: float) -> RankTest:
@@ -154,6 +161,7 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
     if metric not in frame:
         raise ConfigError(f"metric {metric!r} is not a column of the results table; use one of "
                           f"{', '.join(c for c in ('balanced_accuracy', 'accuracy', 'macro_f1', 'auroc') if c in frame)}")
+    frame = check_numeric(frame, [metric], "results table")
     report = Report(title, link)
     rule = gate or GateRule()
     with warnings.catch_warnings(record=True) as caught:

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from reports.leaderboard import BASELINE
+from bench.summary import BASELINE
 
 BLOCK = ["dataset", "task", "protocol", "classifier"]
 PAIR = ["seed", "fold"]

@@ -2,7 +2,7 @@
 
 A :class:`Table` holds display strings with emphasis marks (``best`` in bold, ``second``
 underlined) and footnotes (leaky protocols, rows failing the quality gate). The numbers come from
-:func:`reports.leaderboard.summarize`, so every table shows the same means and standard deviations
+:func:`bench.summary.summarize`, so every table shows the same means and standard deviations
 as the printed leaderboard and the MLflow parent runs.
 """
 
@@ -17,7 +17,8 @@ import pandas as pd
 from scipy import stats
 
 from bench.gate import GateRule
-from reports.leaderboard import BASELINE, METRICS, gate_label, summarize
+from bench.summary import BASELINE, METRICS, summarize
+from reports.leaderboard import gate_label
 from reports.stats import RankTest
 
 LEAKY_NOTE = "leaky protocol: test windows share trials with training windows, so scores are optimistic"

@@ -7,6 +7,8 @@ scikit-learn are imported only when a classifier is built or fitted, so listing 
 stays instant. Torch classifiers share one training loop, :mod:`bench.classifiers.torch_training`.
 """
 
-from bench.classifiers import ccnn, dgcnn, eegnet, esc_cnn, sa_st_net, svm, tsception
+import importlib
+import pkgutil
 
-__all__ = ["ccnn", "dgcnn", "eegnet", "esc_cnn", "sa_st_net", "svm", "tsception"]
+for _module in pkgutil.iter_modules(__path__):  # a module here registers itself on import: no list to edit
+    importlib.import_module(f"{__name__}.{_module.name}")

@@ -7,7 +7,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints, check_width
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig
+from bench.config import check_positive_ints, check_width
 from bench.errors import ConfigError
 from bench.registry import CLASSIFIERS
 

@@ -11,7 +11,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig
+from bench.config import check_positive_ints
 from bench.errors import ConfigError
 from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS

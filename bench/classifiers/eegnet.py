@@ -6,7 +6,8 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints, output_shape
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig, output_shape
+from bench.config import check_positive_ints
 from bench.errors import ConfigError
 from bench.registry import CLASSIFIERS
 

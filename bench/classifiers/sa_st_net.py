@@ -17,7 +17,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import TorchClassifier, TorchConfig, check_positive_ints, check_width
+from bench.classifiers.torch_training import TorchClassifier, TorchConfig
+from bench.config import check_positive_ints, check_width
 from bench.errors import ConfigError
 from bench.lazy import lazy_attributes
 from bench.registry import CLASSIFIERS
@@ -344,9 +345,8 @@ class SASTNet(TorchClassifier):
     frames). Output of ``module_``: logits, shape (n, n_classes).
 
     Features: :meth:`features` (the shared torch one: the input of the last linear layer)
-    returns the post-SELU ``fc1`` output of windows, shape (n, fc_hidden). For a torch pass that gives logits and features together (stage 3's loss),
-    take ``standardize, network = clf.module_`` and call
-    ``logits_and_features(network, standardize(x))``.
+    returns the post-SELU ``fc1`` output of windows, shape (n, fc_hidden). For a torch pass that gives
+    logits and features together (stage 3's loss), the declared hook :meth:`logits_and_features`.
 
     Parameters
     ----------
@@ -381,8 +381,15 @@ class SASTNet(TorchClassifier):
 
     representation = "raw-grid"
     norm_axes = (0, 1)
+    hooks: ClassVar[frozenset[str]] = TorchClassifier.hooks | {"logits_and_features"}
     Config: ClassVar[type[SASTNetConfig]] = SASTNetConfig
     config: SASTNetConfig
+
+    def logits_and_features(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Logits (n, n_classes) and ``fc1`` features (n, fc_hidden) of windows ``x`` (n, n_samples, H, W)
+        in their own units, with gradients (the fitted ``module_``'s standardisation applied first)."""
+        standardize, network = self.module_
+        return logits_and_features(network, standardize(x))
 
     def build(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
         """SA-ST-Net for windows of shape (n_samples, H, W) -> ``n_classes`` logits."""

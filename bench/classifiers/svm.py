@@ -102,6 +102,7 @@ class SVM(Classifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Decision-function scores, shape (n, n_classes), rows summing to 1 (see Notes)."""
+        self.check_fitted("predict_proba")
         from scipy.special import expit, softmax
 
         X = self._features(X)

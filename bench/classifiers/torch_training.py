@@ -18,9 +18,7 @@ registering the classifiers costs nothing.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,7 +26,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.components import Classifier, DataInfo, check_labels
-from bench.config import ComponentConfig
+from bench.config import ComponentConfig, check_positive_ints
+from bench.standardisation import standardisation
 from bench.errors import ConfigError
 from bench.lazy import lazy_attributes
 from bench.seeding import child_seed, torch_rng
@@ -36,26 +35,6 @@ from bench.seeding import child_seed, torch_rng
 if TYPE_CHECKING:
     import torch
     from torch import nn
-
-
-def check_positive_ints(config: Any, *fields: str) -> None:
-    """Raise ConfigError unless each named field of ``config`` is an integer >= 1."""
-    defaults = {f.name: f.default for f in dataclasses.fields(config)}
-    for field in fields:
-        value = getattr(config, field)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ConfigError(
-                f"{type(config).__qualname__}.{field} must be an integer >= 1, got {value!r}; "
-                f"set a positive whole number (default {defaults[field]!r})"
-            )
-
-
-def check_width(config: Any) -> None:
-    """Raise ConfigError unless ``config.width`` (a multiplier of the paper's channel counts) is a finite number > 0."""
-    width = config.width
-    if isinstance(width, bool) or not isinstance(width, (int, float)) or not (math.isfinite(width) and width > 0):
-        raise ConfigError(f"{type(config).__qualname__}.width must be a finite number > 0, got {width!r}; "
-                          "use 1 for the paper's widths or a fraction such as 0.125 for a smaller network")
 
 
 @dataclass(frozen=True)
@@ -100,55 +79,6 @@ class TorchConfig(ComponentConfig):
             "weight_decay": trial.suggest_float("weight_decay", 1e-6, 1e-2, log=True),
             "dropout": trial.suggest_float("dropout", 0.0, 0.6),
         }
-
-
-_CHUNK = 1024
-
-
-def moments(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and (population) standard deviation of ``X`` over ``axes``, constant features included.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n, *window shape)
-    axes : tuple of int
-        Must include 0; computed in float64, a chunk of windows at a time.
-
-    Returns
-    -------
-    mean, std : ndarray of float64, shape of ``X`` with ``axes`` reduced to 1 (broadcastable)
-    """
-    chunks = [X[i : i + _CHUNK] for i in range(0, len(X), _CHUNK)]  # float64 temporaries stay small
-    count = int(np.prod([X.shape[a] for a in axes]))
-    mean = sum(c.sum(axis=axes, keepdims=True, dtype=np.float64) for c in chunks) / count
-    std = np.sqrt(sum(np.square(c - mean).sum(axis=axes, keepdims=True) for c in chunks) / count)
-    return mean, std
-
-
-def varies(mean: np.ndarray, std: np.ndarray) -> np.ndarray:
-    """Whether each feature varies: a standard deviation above float32 resolution of its mean."""
-    return std > np.finfo(np.float32).eps * np.abs(mean)
-
-
-def standardisation(X: np.ndarray, axes: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
-    """Mean and standard deviation of ``X`` over ``axes`` (which include the sample axis 0).
-
-    A (numerically) constant feature, such as a grid cell outside the electrode hull, gets a
-    standard deviation of 1 so that it maps to 0 instead of dividing by zero.
-
-    Parameters
-    ----------
-    X : ndarray, shape (n, *window shape)
-    axes : tuple of int
-        Must include 0; see :func:`moments`.
-
-    Returns
-    -------
-    mean, std : ndarray of float32, shape of ``X`` with ``axes`` reduced to 1 (broadcastable)
-    """
-    mean, std = moments(X, axes)
-    std = np.where(varies(mean, std), std, 1.0)
-    return mean.astype(np.float32), std.astype(np.float32)
 
 
 @functools.cache
@@ -218,6 +148,7 @@ class TorchClassifier(Classifier):
     """
 
     differentiable: ClassVar[bool] = True
+    hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig
 
@@ -279,6 +210,7 @@ class TorchClassifier(Classifier):
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (eval mode, batched)."""
+        self.check_fitted("predict_proba")
         import torch
 
         X = self._windows(X, "predict_proba")

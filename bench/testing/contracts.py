@@ -1,12 +1,16 @@
 """Contract checks: small functions that raise AssertionError naming the component and the rule.
 
 Each check builds its component from ``Config.tiny()`` on :func:`toy_data` of the component's
-representation, so the whole suite for one component takes seconds.
+representation, so the whole suite for one component takes seconds. A check has a short id
+(``pickle``, ``not-fitted``); the checks a component gets follow from what it declares
+(``representations()``, ``augments``, ``cache_fit``, ``differentiable``, ``hooks``), and
+``contract_xfail`` on the class names the checks it is known to fail, with the reason.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import pickle
 import random
 import tempfile
 import time
@@ -17,12 +21,11 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bench.components import ANY, Classifier, DataInfo, Method
+from bench.components import ANY, HOOKS, REPRESENTATIONS, Classifier, DataInfo, Method
 from bench.config import ComponentConfig, from_dict, to_yaml
-from bench.errors import ConfigError
+from bench.errors import ConfigError, NotFittedError
 from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from datasets.deap import CH_NAMES
-from datasets.views import REPRESENTATIONS
 
 TINY_SECONDS = 60.0
 """A generous ceiling for fit + sample/predict of a ``tiny()`` config (a guard, not a benchmark)."""
@@ -42,7 +45,7 @@ def toy_data(representation: str, counts: tuple[int, ...] = (24, 14, 10), seed: 
     Parameters
     ----------
     representation : str
-        One of :data:`datasets.views.REPRESENTATIONS`.
+        One of :data:`bench.components.REPRESENTATIONS`.
     counts : tuple of int
         Windows per class (imbalanced by default, 3 classes).
 
@@ -105,8 +108,8 @@ def _config_checks(cls: Any) -> list[Check]:
             assert not changed, f"{cls.name}: profile {profile!r} changes the algorithm ({sorted(changed)}); profiles may change sizes and time only"
             assert cls.Config.for_profile(profile).variant() == "", f"{cls.name}: profile {profile!r} is a variant"
 
-    return [("declares config, representation, docstring", declared), ("config YAML round trip", round_trip),
-            ("unknown config keys rejected", unknown_keys), ("profiles keep the algorithm", profiles_keep_the_algorithm)]
+    return [("declared", declared), ("config-yaml-round-trip", round_trip),
+            ("unknown-config-keys", unknown_keys), ("profiles-keep-the-algorithm", profiles_keep_the_algorithm)]
 
 
 def _input_rep(cls: Any) -> str:
@@ -115,7 +118,7 @@ def _input_rep(cls: Any) -> str:
 
 def method_checks(cls: type[Method], representations: tuple[str, ...] | None = None) -> list[Check]:
     """Named checks of a method class (see the module docstring of :mod:`bench.components`)."""
-    reps = representations or ((REPRESENTATIONS if cls.representation == ANY else (cls.representation,)))
+    reps = representations or cls.representations()
     request = {0: 0, 1: 5, 2: 9}  # the minority classes, as a balancing policy asks
     augments = getattr(cls, "augments", True)
 
@@ -191,11 +194,30 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), \
             f"{cls.name}: a fit loaded from the fit cache samples other windows than the fitted object"
 
+    def not_fitted() -> None:
+        method = cls(cls.Config.tiny(), info=INFO)
+        try:
+            method.sample(request, rng=np.random.default_rng(0))
+        except NotFittedError:
+            return
+        raise AssertionError(f"{cls.name}: sample before fit must raise bench.errors.NotFittedError")
+
+    def pickle_round_trip() -> None:
+        X, y = toy_data(reps[0])
+        trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
+        if getattr(cls, "inner_validation", False) and not trials:
+            trials = {"groups": np.arange(len(y)) // 2}
+        method = cls(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), **trials)
+        again = pickle.loads(pickle.dumps(method))
+        a, b = (m.sample(request, rng=np.random.default_rng(1)) for m in (method, again))
+        assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), \
+            f"{cls.name}: a pickled and unpickled fit samples other windows than the original"
+
     return _config_checks(cls) + [
-        ("shapes, dtypes, exact class counts, finite", shapes_and_counts), ("zero request gives empty arrays", zero_request),
-        ("input not mutated", no_mutation), ("same seed same output, other seed other output", seeds),
-        ("global RNG untouched", global_rng), ("tiny() is fast", tiny_fast),
-    ] + ([("a fit-cache round trip samples alike", fit_cache)] if getattr(cls, "cache_fit", False) else [])
+        ("shapes-and-counts", shapes_and_counts), ("zero-request", zero_request), ("input-not-mutated", no_mutation),
+        ("seeds", seeds), ("global-rng", global_rng), ("tiny-fast", tiny_fast), ("not-fitted", not_fitted),
+        ("pickle", pickle_round_trip),
+    ] + ([("fit-cache", fit_cache)] if getattr(cls, "cache_fit", False) else [])
 
 
 def classifier_checks(cls: type[Classifier]) -> list[Check]:
@@ -244,9 +266,34 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
         took = time.perf_counter() - tic
         assert took < TINY_SECONDS, f"{cls.name}: tiny() took {took:.1f} s (ceiling {TINY_SECONDS} s)"
 
-    def module() -> None:
-        if not cls.differentiable:
+    def not_fitted() -> None:
+        X_test, _ = toy_data(rep, (4, 4, 4), seed=1)
+        try:
+            cls(cls.Config.tiny(), info=INFO).predict_proba(X_test)
+        except NotFittedError:
             return
+        raise AssertionError(f"{cls.name}: predict_proba before fit must raise bench.errors.NotFittedError")
+
+    def pickle_round_trip() -> None:
+        clf, p = fitted(0)
+        X_test, _ = toy_data(rep, (4, 4, 4), seed=1)
+        again = pickle.loads(pickle.dumps(clf))
+        assert np.allclose(again.predict_proba(X_test), p, atol=1e-12), \
+            f"{cls.name}: a pickled and unpickled fit predicts other probabilities than the original"
+
+    def hooks() -> None:
+        unknown = set(cls.hooks) - set(HOOKS)
+        assert not unknown, f"{cls.name}: declares unknown hooks {sorted(unknown)}; known: {sorted(HOOKS)}"
+        clf = cls(cls.Config.tiny(), info=INFO)
+        for name in cls.hooks:
+            assert hasattr(clf, name), f"{cls.name}: declares the hook {name!r} but has no such attribute"
+        try:
+            clf.hook(no_such_hook=None)
+        except ConfigError:
+            return
+        raise AssertionError(f"{cls.name}: hook() accepted an undeclared hook")
+
+    def module() -> None:
         import torch
 
         clf, p = fitted(0)
@@ -258,10 +305,10 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
         assert np.allclose(torch.softmax(logits, 1).numpy(), p, atol=1e-5), f"{cls.name}: softmax(module_(X)) != predict_proba(X)"
 
     return _config_checks(cls) + [
-        ("predict_proba shape, normalised, argmax = predict", proba), ("all classes scored when one is missing", missing_class),
-        ("input not mutated", no_mutation), ("same seed same output", seeds), ("global RNG untouched", global_rng),
-        ("tiny() is fast", tiny_fast), ("module_ gives the logits", module),
-    ]
+        ("predict-proba", proba), ("missing-class", missing_class), ("input-not-mutated", no_mutation),
+        ("seeds", seeds), ("global-rng", global_rng), ("tiny-fast", tiny_fast), ("not-fitted", not_fitted),
+        ("pickle", pickle_round_trip), ("hooks", hooks),
+    ] + ([("module-gives-logits", module)] if cls.differentiable else [])
 
 
 def run_checks(checks: list[Check]) -> None:

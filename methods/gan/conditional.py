@@ -29,11 +29,11 @@ from typing import TYPE_CHECKING, ClassVar
 
 import numpy as np
 
-from bench.classifiers.torch_training import check_positive_ints, standardisation
 from bench.components import Method, check_windows
-from bench.config import ComponentConfig
+from bench.config import ComponentConfig, check_positive_ints
 from bench.errors import ConfigError, MethodError
 from bench.seeding import child_seed, torch_rng
+from bench.standardisation import standardisation
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import GRID
 from methods.gan.monitor import FitMonitor, Probe, StoppingConfig, monitored_split
@@ -189,6 +189,11 @@ class ConditionalGenerator(Method):
     representation_label: ClassVar[str] = "raw or de-grid, by config"
     """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
+
+    @classmethod
+    def representations(cls) -> tuple[str, ...]:
+        """Raw windows (1-D convolutions over time) and DE grids (2-D convolutions over the grid)."""
+        return ("raw", "de-grid")
 
     @classmethod
     def representation_for(cls, config: GeneratorConfig, classifier_representation: str) -> str:

@@ -34,11 +34,11 @@ class SpyMethod(Method):
 
     def fit(self, X, y, *, rng):
         SEEN.append(("method.fit", row_hashes(X)))
-        self.shape = X.shape[1:]
+        self.shape_ = X.shape[1:]
         return self
 
     def _sample(self, counts, rng):
-        return np.zeros((0,) + self.shape, np.float32), np.zeros(0, np.int64)
+        return np.zeros((0,) + self.shape_, np.float32), np.zeros(0, np.int64)
 
 
 class SpyClassifier(Classifier):
@@ -49,9 +49,9 @@ class SpyClassifier(Classifier):
 
     def fit(self, X, y, *, rng):
         SEEN.append(("classifier.fit", row_hashes(X)))
-        self.prior = np.bincount(y, minlength=self.info.n_classes) / len(y)
+        self.prior_ = np.bincount(y, minlength=self.info.n_classes) / len(y)
         return self
 
     def predict_proba(self, X):
         SEEN.append(("classifier.predict", row_hashes(X)))
-        return np.tile(self.prior, (len(X), 1))
+        return np.tile(self.prior_, (len(X), 1))

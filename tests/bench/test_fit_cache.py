@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import fit_cache, runner
+from bench import fit_cache
 from bench.cli import _parser
 from bench.fit_cache import FitInputs, fit_key, fits_dir, load_or_fit
 from bench.registry import METHODS
@@ -65,8 +65,7 @@ def study(tmp_path, name, *sets, **cli):
 
 
 def run(config):
-    """Run a study as a new process would: without the fits an earlier run left in memory."""
-    runner._SYNTHETIC.clear()
+    """Run a study (a new one keeps no fit of an earlier one in memory)."""
     SEEN.clear()
     table = run_study(config).table
     return table, len(seen("method.fit"))

@@ -10,7 +10,7 @@ from bench.registry import CLASSIFIERS
 from bench.fold_quality import class_profiles, classifier_metrics, raw_channels, sample_metrics
 from bench.metrics import classification_metrics
 from bench.testing.contracts import INFO, toy_data
-from reports.spectra import write_quality
+from bench.quality_files import write_quality
 
 SVM_CLS = CLASSIFIERS.get("svm")
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from bench.cell import Cell
 from bench.components import Method
 from bench.config import ComponentConfig
+from bench.context import context
 from bench.errors import MethodError
+from bench.executor import units as make_units
 from bench.registry import CLASSIFIERS, METHODS
-from bench.runner import Cell, _units, context, plan, run_study
+from bench.runner import plan, run_study
 from bench.study import build_study
 from methods.noise import GaussianNoise
 from reports.leaderboard import format_leaderboard
@@ -19,8 +22,8 @@ TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def study(tmp_path, *sets, **cli):
-    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "seeds": [0], "jobs": 1, "out": str(tmp_path / "out"),
-           "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
+    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "seeds": [0], "jobs": 1,
+           "out": str(tmp_path / "out"), "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
     return build_study(None, TINY + list(sets), cli)
 
 
@@ -117,12 +120,12 @@ class GridCopyMethod(Method):
     Config = ComponentConfig
 
     def fit(self, X, y, *, rng):
-        self.X, self.y = X, y
+        self.X_, self.y_ = X, y
         return self
 
     def _sample(self, counts, rng):
-        index = np.concatenate([np.flatnonzero(self.y == c)[:n] for c, n in counts.items()]).astype(int)
-        return self.X[index], self.y[index]
+        index = np.concatenate([np.flatnonzero(self.y_ == c)[:n] for c, n in counts.items()]).astype(int)
+        return self.X_[index], self.y_[index]
 
 
 class RawGridCopy(GridCopyMethod):
@@ -212,9 +215,10 @@ def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
 def test_a_worker_takes_a_methods_fold_whole_and_none_comes_first():
     cells = [(Cell("d", "t", "p", 0, fold, f"f{fold}", method, clf), (f"{method}{fold}{clf}", "g"))
              for method in ("smote", "none") for fold in (0, 1) for clf in ("svm", "esc-cnn")]
-    units = _units(cells)
-    assert [[c.classifier for c, _ in unit] for unit in units] == [["svm", "esc-cnn"]] * 4
-    assert [(u[0][0].method, u[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0), ("none", 1)]
+    units = make_units(cells)
+    assert [[c.classifier for c, _ in unit.cells] for unit in units] == [["svm", "esc-cnn"]] * 4
+    assert [(u.cells[0][0].method, u.cells[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0),
+                                                                          ("none", 1)]
     planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2, "seeds": [0]}))
     assert [c.method for c in planned] == ["none"] * 4 + ["smote"] * 4  # 2 folds x 2 classifiers
 

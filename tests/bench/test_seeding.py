@@ -39,3 +39,15 @@ def test_sklearn_seed_fits_scikit_learns_range():
 
     seeds = [sklearn_seed(np.random.default_rng(i)) for i in range(50)]
     assert all(0 <= s < 2**32 for s in seeds) and len(set(seeds)) == 50
+
+
+def test_a_seed_scope_builds_the_keys_derive_takes():
+    from bench.seeding import SeedScope, derive, seed_int
+
+    data = SeedScope(3, ("synthetic", "valence", "trial-kfold"))
+    fold = data.within(3, "fold-1")
+    assert fold.key("smote", "sample") == (3, "synthetic", "valence", "trial-kfold", 3, "fold-1", "smote", "sample")
+    assert np.array_equal(fold.rng("smote", "sample").random(4),
+                          derive(3, "synthetic", "valence", "trial-kfold", 3, "fold-1", "smote", "sample").random(4))
+    assert data.seed("split") == seed_int(3, "synthetic", "valence", "trial-kfold", "split")
+    assert fold.rng("svm", "fit").random() != fold.rng("esc-cnn", "fit").random()

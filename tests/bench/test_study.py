@@ -10,7 +10,7 @@ def test_defaults_are_the_documented_quick_run_with_ten_matched_pairs_and_both_p
     assert c.datasets == ("synthetic",) and c.tasks == ("valence",) and c.protocols == ("trial-kfold",)
     assert c.methods == DEFAULT_METHODS and {"none", "escgan", "de3dgan"} <= set(DEFAULT_METHODS)
     assert c.classifiers == ("svm", "esc-cnn", "sa-st-net")
-    assert (c.folds, c.seeds, c.policy, c.profile) == (5, (0, 1), "balance", "quick")
+    assert (c.folds, c.seeds, str(c.policy), c.profile) == (5, (0, 1), "balance", "quick")
     assert c.folds * len(c.seeds) >= 10
     reader = c.reader_config("synthetic")
     assert (reader.n_subjects, reader.n_trials, reader.trial_s) == (3, 20, 20.0)
@@ -75,3 +75,13 @@ def test_the_tracking_uri_is_the_setting_else_the_environment_else_mlflow_db_her
     monkeypatch.delenv("MLFLOW_TRACKING_URI")
     assert resolve_tracking_uri(None) == DEFAULT_TRACKING_URI == "sqlite:///mlflow.db"
     assert build_study(None, [], {}).resolved_tracking_uri == DEFAULT_TRACKING_URI
+
+
+def test_the_policy_is_parsed_once_and_written_back_as_text():
+    from bench.config import to_dict
+    from bench.policy import Policy
+
+    config = build_study(None, ["policy=ratio=0.5"])
+    assert config.policy == Policy("ratio", ratio=0.5)
+    assert to_dict(config)["policy"] == "ratio=0.5"
+    assert build_study(None, [], to_dict(config)) == config

@@ -15,7 +15,8 @@ from bench import tuning
 from bench.cli import main
 from bench.errors import BenchError, ConfigError
 from bench.registry import CLASSIFIERS, METHODS
-from bench.runner import context, run_study
+from bench.context import context
+from bench.runner import run_study
 from bench.study import build_study
 from bench.tracking import Tracker
 from bench.tuning import TuneConfig, inner_splits, load_space, suggest_overrides, tune

@@ -1,4 +1,5 @@
-"""Behaviour evidence for the baseline generators on the synthetic dataset (imported by their tests).
+"""Behaviour evidence for the baseline generators on the synthetic dataset (used by their tests; the
+``synthetic_fold`` fixture is in ``tests/methods/conftest.py``).
 
 The synthetic dataset plants frontal alpha asymmetry for valence (:mod:`datasets.synthetic`: higher
 valence, more right-frontal and less left-frontal alpha). After a short ``fit`` on real training
@@ -11,12 +12,10 @@ a copy of (or suspiciously close to) a training window.
 from __future__ import annotations
 
 import numpy as np
-import pytest
 from scipy.signal import welch
 
-from bench.runner import context
 from bench.seeding import torch_threads
-from bench.study import DATASET_DEFAULTS, StudyConfig
+from bench.study import DATASET_DEFAULTS
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import positions
 from datasets.synthetic import LEFT_FRONTAL, RIGHT_FRONTAL, SyntheticConfig
@@ -33,25 +32,6 @@ MIN_EFFECT = 0.2
 COPY_FACTOR = 0.5
 """The 5th percentile of sample-to-training distances must exceed this fraction of the training
 windows' own 5th-percentile nearest-neighbour distance."""
-
-
-@pytest.fixture(scope="session")
-def synthetic_fold(tmp_path_factory):
-    """Training windows of fold 0 (trial-kfold, valence) of a small synthetic dataset: 3 subjects x 10 trials.
-
-    Returns
-    -------
-    dict
-        ``raw`` (n, 32, 128) and ``de-grid`` (n, 5, 9, 9) float32 windows, ``y`` (n,), ``info``.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("generator-cache")))
-        ctx = context(StudyConfig(methods=("none",), classifiers=("esc-cnn",),
-                                  dataset={"synthetic": {**READER_SIZE, "n_subjects": 3, "n_trials": 10}}), "synthetic")
-        y, info = ctx.labels("valence")
-        train = ctx.folds("valence", "trial-kfold", 0)[0].train
-        return {"raw": ctx.views.real("raw", train), "de-grid": ctx.views.real("de-grid", train), "y": y[train],
-                "info": info}
 
 
 def band_features(X: np.ndarray, rep: str, ch_names: tuple[str, ...], sfreq: float) -> np.ndarray:

@@ -11,7 +11,7 @@ import torch
 from bench.testing.contracts import INFO, toy_data
 from methods.cgan import CganConfig, ConditionalGan
 from methods.gan.losses import adversarial_loss
-from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+from tests.methods.generator_evidence import check_generator
 
 
 def test_each_batch_updates_d_then_g_with_the_non_saturating_loss():

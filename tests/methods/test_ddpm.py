@@ -10,7 +10,7 @@ import torch
 from bench.errors import ConfigError
 from bench.testing.contracts import INFO, toy_data
 from methods.ddpm import ConditionalDdpm, DdpmConfig, cosine_alpha_bar, ddim_steps
-from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+from tests.methods.generator_evidence import check_generator
 
 
 def test_cosine_alpha_bar_falls_monotonically_from_about_one_to_about_zero():

@@ -104,7 +104,7 @@ def test_generated_frames_follow_their_own_trials_topography_and_band_power():
     The dataset's own trial-to-trial topography differences (0.1-0.2 nats) are below what the
     quick sizes resolve in seconds; the planted one makes the conditioning measurable.
     """
-    from bench.runner import context
+    from bench.context import context
     from bench.study import StudyConfig
     from tests.methods.generator_evidence import READER_SIZE
 

@@ -12,7 +12,7 @@ from sklearn.linear_model import LogisticRegression
 from bench.classifiers.esc_cnn import ESCClassifier
 from bench.registry import CLASSIFIERS
 from bench.errors import ConfigError, MethodError
-from bench.runner import context
+from bench.context import context
 from bench.study import StudyConfig
 from bench.testing.contracts import INFO, toy_data
 from datasets.grids import hull_mask

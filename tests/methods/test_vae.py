@@ -10,7 +10,7 @@ import torch
 from bench.errors import ConfigError
 from bench.testing.contracts import INFO, toy_data
 from methods.vae import ConditionalVae, VaeConfig, gaussian_kl, gaussian_nll
-from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+from tests.methods.generator_evidence import check_generator
 
 
 def test_kl_is_zero_for_the_prior_and_matches_the_closed_form_otherwise():

@@ -9,7 +9,7 @@ import pytest
 from bench.errors import ConfigError
 from bench.testing.contracts import INFO, toy_data
 from methods.wgan_gp import ConditionalWganGp, WganGpConfig
-from tests.methods.generator_evidence import check_generator, synthetic_fold  # noqa: F401 - fixture
+from tests.methods.generator_evidence import check_generator
 
 
 @pytest.mark.parametrize("n_critic", [1, 3])

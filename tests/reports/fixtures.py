@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from reports.spectra import quality_path, write_quality
+from bench.quality_files import quality_path, write_quality
 
 
 def results(scores: dict[tuple[str, str], list[float]], dataset: str = "synthetic", task: str = "valence",

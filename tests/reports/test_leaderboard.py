@@ -5,7 +5,8 @@ import pandas as pd
 import pytest
 
 from bench.gate import GateRule
-from reports.leaderboard import format_leaderboard, summarize
+from bench.summary import summarize
+from reports.leaderboard import format_leaderboard
 
 
 def rows():

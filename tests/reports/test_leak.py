@@ -6,7 +6,7 @@ import pytest
 from bench.protocols import PaperEscgan
 from bench.runner import run_study
 from bench.study import build_study
-from reports.leaderboard import summarize
+from bench.summary import summarize
 from reports.leak import leak_pairs, leak_table
 from reports.report import build, to_markdown
 from tests.reports.fixtures import results

@@ -10,7 +10,8 @@ from bench.cli import main
 from bench.errors import ConfigError, DataFormatError
 from bench.tracking import Tracker, read_results
 from reports.report import build, load_results, make_report, parse_formats, write_report
-from reports.spectra import load_quality, quality_path, write_quality
+from bench.quality_files import quality_path, write_quality
+from reports.spectra import load_quality
 from tests.reports.fixtures import results, with_gate, with_quality, with_robustness, write_quality_files
 
 SCORES = {("none", "svm"): [0.60, 0.62, 0.55, 0.70, 0.66, 0.58], ("smote", "svm"): [0.65, 0.61, 0.60, 0.78, 0.70, 0.59],

@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 import torch
 
-from bench.classifiers import torch_training
-from bench.classifiers.torch_training import Standardize, TorchClassifier, TorchConfig, standardisation
+from bench import standardisation as standardisation_module
+from bench.classifiers.torch_training import Standardize, TorchClassifier, TorchConfig
+from bench.standardisation import standardisation
 from bench.components import DataInfo
 from bench.config import from_dict
 from bench.errors import ConfigError
@@ -96,7 +97,7 @@ def test_standardisation_comes_from_the_training_windows_only():
 
 
 def test_standardisation_in_chunks_and_of_constant_features(monkeypatch):
-    monkeypatch.setattr(torch_training, "_CHUNK", 7)
+    monkeypatch.setattr(standardisation_module, "_CHUNK", 7)
     X = np.random.default_rng(0).normal(3.0, 2.0, size=(50, 4, 6)).astype(np.float32)
     X[:, 1] = 5.0  # a constant channel, like a grid cell outside the electrode hull
     mean, std = standardisation(X, (0, 2))
