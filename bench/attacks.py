@@ -301,7 +301,7 @@ class APGDConfig(AttackConfig):
     n_restarts : int
         Random restarts (each from the cell's derived seed).
     loss : {"ce", "dlr"}
-        ``dlr`` needs at least 3 classes; on binary tasks the attack is recorded as n/a.
+        ``dlr`` needs at least 3 classes; on binary tasks its robust scores are NaN, with the reason.
     rho : float
         Step-size decay threshold, in (0, 1).
     """
@@ -333,7 +333,7 @@ class APGD(Attack):
     - torchattacks' ``APGD`` seeds torch's global generator itself; here it runs inside
       :func:`bench.seeding.torch_rng` with a seed drawn from the cell's derived generator, so the
       caller's random state is restored.
-    - ``loss="dlr"`` indexes the third-largest logit: on binary tasks it is n/a.
+    - ``loss="dlr"`` indexes the third-largest logit: on binary tasks it does not apply (NaN scores, with the reason).
     """
 
     Config = APGDConfig

@@ -36,7 +36,7 @@ from bench.fold_quality import class_profiles, classifier_metrics, sample_metric
 from bench.quality_files import quality_path, write_quality
 from bench.metrics import classification_metrics, confusion_matrix
 from bench.registry import ATTACKS, CLASSIFIERS, METHODS, PROTOCOLS
-from bench.results import ResultRow
+from bench.results import FAILED, NOT_APPLICABLE, OK, ResultRow
 from bench.robustness import robustness
 from bench.seeding import torch_threads
 from bench.study import StudyConfig
@@ -222,7 +222,7 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
     Returns
     -------
     ResultRow
-        ``ok`` with metrics, ``n/a`` with the reason the pair is incompatible, or ``failed`` with
+        ``ok`` with metrics, ``not-applicable`` with the reason the pair is incompatible, or ``failed`` with
         the error (the traceback is logged).
     """
     ctx = caches.contexts.get(config, cell.dataset)
@@ -235,7 +235,7 @@ def compute_cell(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, s
             job.fit_and_score(row)
     except Exception as e:  # recorded as a failed cell; the study goes on
         log.error("cell %s failed:\n%s", cell, traceback.format_exc())
-        row.status, row.reason = "failed", f"{type(e).__name__}: {e}"
+        row.status, row.reason = FAILED, f"{type(e).__name__}: {e}"
     return row
 
 
@@ -262,14 +262,14 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
     Raises
     ------
     IncompatibleError
-        When the pair (or its recipe) is not applicable (a cell would be ``n/a``).
+        When the pair (or its recipe) is not applicable (a cell would be ``not-applicable``).
     """
     row = _new_row(config, cell, "", ("", ""))
     job = _job(config, cell, split, ctx, CellCaches(), row, full=False)
     if job is not None:
         with torch_threads(config.threads_for(1)):  # tuning scores in this process, one split at a time
             job.fit_and_score(row, on_classifier=on_classifier)
-    if row.status == "n/a":
+    if row.status == NOT_APPLICABLE:
         raise IncompatibleError(f"{cell.method} with {cell.classifier}: {row.reason}")
     return row
 
@@ -277,25 +277,25 @@ def score_split(config: StudyConfig, ctx: DataContext, cell: Cell, split: Split,
 def _new_row(config: StudyConfig, cell: Cell, study: str, keys: tuple[str, str]) -> ResultRow:
     return ResultRow(study=study, dataset=cell.dataset, task=cell.task, protocol=cell.protocol,
                      method=config.method_label(cell.method), classifier=cell.classifier, seed=cell.seed,
-                     fold=cell.fold_name, leaky=PROTOCOLS.get(cell.protocol).leaky, status="ok",
+                     fold=cell.fold_name, leaky=PROTOCOLS.get(cell.protocol).leaky, status=OK,
                      recipe=config.recipe_of(cell.method), profile=config.profile, cell_key=keys[0], group_key=keys[1])
 
 
 def _job(config: StudyConfig, cell: Cell, split: Split, ctx: DataContext, caches: CellCaches, row: ResultRow,
          full: bool) -> _Job | None:
-    """The cell's job on ``split``, or None with ``row`` marked ``n/a`` and why."""
+    """The cell's job on ``split``, or None with ``row`` not applicable and why."""
     method_cls, clf_cls = METHODS.get(cell.method), CLASSIFIERS.get(cell.classifier)
     clf_rep = clf_cls.representation
     method_rep = method_cls.representation_for(config.method_config(cell.method), clf_rep)
     try:
         ctx.views.check(method_rep, clf_rep)
     except IncompatibleError as e:
-        row.status, row.reason = "n/a", str(e)
+        row.status, row.reason = NOT_APPLICABLE, str(e)
         return None
     if method_cls.needs_trials and config.segment.stride_s not in (None, config.segment.window_s):
-        row.status, row.reason = "n/a", (f"{cell.method} joins a trial's windows into one signal, so windows must not "
-                                         f"overlap; segment.stride_s={config.segment.stride_s} differs from "
-                                         f"window_s={config.segment.window_s}")
+        row.status, row.reason = NOT_APPLICABLE, (
+            f"{cell.method} joins a trial's windows into one signal, so windows must not overlap; "
+            f"segment.stride_s={config.segment.stride_s} differs from window_s={config.segment.window_s}")
         return None
     return _Job(config, cell, split, ctx, caches, method_rep, clf_rep, full)
 
@@ -333,7 +333,7 @@ class _Job:
         method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
         classifier = self.new_classifier(info)
         if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
-            row.status, row.reason = "n/a", reason
+            row.status, row.reason = NOT_APPLICABLE, reason
             return
         if on_classifier is not None:
             on_classifier(classifier)

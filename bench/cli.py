@@ -1,9 +1,10 @@
 """Command line: ``python -m bench run``, ``tune``, ``report`` and ``list``.
 
-``run`` with no arguments benchmarks every method but the four baseline generators with the two DE classifiers (svm,
-esc-cnn) on the built-in synthetic dataset (valence, leakage-safe ``trial-kfold``, 5 folds, quick profile),
-logs to MLflow and prints the leaderboard. Options override the defaults; ``--config FILE`` reads
-a YAML file of the same settings and ``--set key=value`` overrides any single one.
+``run`` with no arguments benchmarks none and the two paper methods (escgan, de3dgan) with svm, esc-cnn and
+sa-st-net (DE-3DGAN's own classifier) on the built-in synthetic dataset (valence, leakage-safe ``trial-kfold``,
+5 folds x 2 seeds: 10 matched pairs per comparison, quick profile), logs to MLflow and prints the leaderboard.
+Options override the defaults; ``--config FILE`` reads a YAML file of the same settings and ``--set key=value``
+overrides any single one.
 """
 
 from __future__ import annotations
@@ -55,14 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="sweep methods x classifiers x datasets x tasks x protocols x folds x seeds",
                          description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     grid = run.add_argument_group("what to run (comma-separated lists)")
-    grid.add_argument("--methods", type=_names, help="augmentation methods, or 'all' (default: every method but the baseline generators cgan, wgan-gp, vae, ddpm)")
-    grid.add_argument("--classifiers", type=_names, help="classifiers, or 'all' (default: svm,esc-cnn)")
+    grid.add_argument("--methods", type=_names, help="augmentation methods, or 'all' (default: none,escgan,de3dgan)")
+    grid.add_argument("--classifiers", type=_names,
+                      help="classifiers, or 'all' (default: svm,esc-cnn and the own classifier of every paper method in "
+                           "--methods: escgan -> esc-cnn, de3dgan -> sa-st-net)")
     grid.add_argument("--datasets", type=_names, help="synthetic, deap, seed, amigos (default: synthetic)")
     grid.add_argument("--tasks", type=_names, help="valence, arousal, quadrant, emotion (default: valence)")
     grid.add_argument("--protocol", dest="protocols", type=_names,
                       help="trial-kfold (default), subject-kfold, loso, within-subject, paper-escgan, paper-de3dgan")
     grid.add_argument("--folds", type=int, help="folds of k-fold protocols (default: 5)")
-    grid.add_argument("--seeds", type=_ints, help="root seeds, e.g. 0,1,2 (default: 0)")
+    grid.add_argument("--seeds", type=_ints, help="root seeds, e.g. 0,1,2 (default: 0,1)")
     grid.add_argument("--policy", help="augmentation budget: balance (default), ratio=R, counts=0:N,1:M, none")
     grid.add_argument("--profile", choices=("quick", "paper"), help="component sizes (default: quick)")
     grid.add_argument("--recipe", choices=("default", "paper"),
@@ -341,6 +344,8 @@ def command_list() -> int:
                 line += f"  [{getattr(cls, 'representation_label', cls.representation)}]"
             if getattr(cls, "leaky", False):
                 line += "  [LEAKY]"
+            if getattr(cls, "own_classifier", ""):
+                line += f"  [own classifier {cls.own_classifier}: in the study when --classifiers is not given]"
             print(f"  {name:<18}{line}")
     print("presets (bench run --preset NAME; docs/presets.md):")
     for name, line in describe_presets().items():

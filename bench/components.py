@@ -151,6 +151,9 @@ class Method(Component):
     stages) sets ``paper_recipe`` and implements :meth:`paper_incompatibility` and
     :meth:`train_paper`; ``bench run --recipe paper`` then uses them instead of :meth:`sample`.
 
+    A method that comes with its paper's classifier names it in ``own_classifier``: a study that
+    names the method but no classifiers includes that classifier (:class:`bench.study.StudyConfig`).
+
     A method whose fit is expensive (the generators) sets ``cache_fit``: the runner then stores
     the fitted object in the fit cache (:mod:`bench.fit_cache`) and loads it instead of fitting
     again. Everything the object holds after :meth:`fit` must survive ``torch.save``.
@@ -172,6 +175,7 @@ class Method(Component):
     needs_trials: ClassVar[bool] = False
     inner_validation: ClassVar[bool] = False
     paper_recipe: ClassVar[bool] = False
+    own_classifier: ClassVar[str] = ""
     cache_fit: ClassVar[bool] = False
     bounded_output: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses

@@ -41,7 +41,7 @@ class CacheError(BenchError, OSError):
 class IncompatibleError(BenchError):
     """A method's representation cannot be converted into the one a classifier consumes.
 
-    The runner records the pair as ``n/a`` with this message as the reason.
+    The runner records the pair as ``not-applicable`` with this message as the reason.
     """
 
 

@@ -28,6 +28,18 @@ from bench.integrity import clean_partials, partial_path, record_checksum
 
 log = logging.getLogger(__name__)
 
+OK, NOT_APPLICABLE, FAILED = "ok", "not-applicable", "failed"
+STATUSES = (OK, NOT_APPLICABLE, FAILED)
+"""A cell's status. ``not-applicable`` is spelt so that ``pandas.read_csv`` keeps it (it reads ``n/a`` as missing)."""
+LEGACY_STATUS = {"n/a": NOT_APPLICABLE}
+"""Statuses written by earlier versions -> today's (read back from cell records, tables and MLflow tags)."""
+
+
+def current_status(status: str) -> str:
+    """Today's name of a status read from an older record (``n/a`` -> ``not-applicable``)."""
+    return LEGACY_STATUS.get(status, status)
+
+
 @dataclass
 class ResultRow:
     """One cell's outcome.
@@ -44,10 +56,11 @@ class ResultRow:
         Whether the protocol lets test windows share trials with training windows.
     recipe : {"default", "paper"}
         How the method's output reached the classifier (see :class:`bench.study.StudyConfig`).
-    status : {"ok", "n/a", "failed"}
-        ``n/a``: the method's representation cannot feed the classifier (``reason`` says why).
+    status : {"ok", "not-applicable", "failed"}
+        ``not-applicable``: the information the classifier needs is not in the method's output (DE
+        cannot become a waveform), or the recipe does not apply to the pair; ``reason`` says why.
     reason : str
-        Why a cell is ``n/a`` or ``failed``; empty for ``ok``.
+        Why a cell is ``not-applicable`` or ``failed``; empty for ``ok``.
     cell_key, group_key : str
         Hash of everything the cell depends on, and of its (dataset, task, protocol, method,
         classifier) group without fold and seed.
@@ -155,13 +168,14 @@ class ResultRow:
             raise ValueError("its content does not match its checksum (edited or damaged)")
         for name in ("metrics", "robust", "quality", "method_stats"):  # records written before attacks existed have no "robust"
             data[name] = {k: (math.nan if v is None else v) for k, v in data.get(name, {}).items()}
+        data["status"] = current_status(data["status"])
         return cls(**data)
 
 
 class CellStore:
     """Finished cells as JSON files under ``<out>/cells/``, written atomically.
 
-    Only ``ok`` and ``n/a`` rows are stored: a failed cell is computed again on the next run.
+    Only ``ok`` and ``not-applicable`` rows are stored: a failed cell is computed again on the next run.
     """
 
     def __init__(self, out: str | os.PathLike[str]) -> None:

@@ -112,7 +112,7 @@ def _scores(name: str, eps: float, y: np.ndarray, clean: np.ndarray, proba: np.n
 def covers(row: ResultRow, attack_keys: Mapping[str, str], eps: Sequence[float]) -> bool:
     """Whether a stored row holds the robust scores of every requested attack (same settings) and eps.
 
-    Rows that are not ``ok`` (n/a pairs) do not depend on attacks.
+    Rows that are not ``ok`` (not-applicable pairs) do not depend on attacks.
 
     Parameters
     ----------

@@ -20,7 +20,7 @@ from bench.cell import Cell, CellCaches, cell_key, group_key
 from bench.config import to_yaml
 from bench.context import Contexts, DataContext
 from bench.executor import Keyed, executor_for, units
-from bench.results import CellStore, ResultRow, results_table, write_table
+from bench.results import FAILED, CellStore, ResultRow, results_table, write_table
 from bench.robustness import covers, restrict
 from bench.study import StudyConfig
 from bench.summary import summarize
@@ -90,7 +90,7 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
     work = units(todo)
     for row in executor_for(config, len(work), caches).run(config, work, config.experiment):
         rows[row.cell_key] = row
-        if row.status == "failed":
+        if row.status == FAILED:
             failed += 1
         else:
             store.save(row)

@@ -59,8 +59,29 @@ class LabelRule:
             raise ConfigError(f"labels.comparison must be one of {COMPARISONS}, got {self.comparison!r}")
 
 
-DEFAULT_METHODS = ("none", "smote", "adasyn", "borderline-smote", "noise", "mixup", "escgan", "de3dgan")
-"""The methods of a plain ``bench run``: the classical ones and the two paper methods."""
+DEFAULT_METHODS = ("none", "escgan", "de3dgan")
+"""The methods of a plain ``bench run``: the baseline and the two paper methods."""
+DEFAULT_SEEDS = (0, 1)
+"""Root seeds of a plain ``bench run``: with 5 folds, 10 matched pairs per comparison with ``none``."""
+DATASET_DEFAULTS: dict[str, dict[str, Any]] = {"synthetic": {"n_subjects": 3}}
+"""Reader settings of a study under its own ``dataset`` overrides. The synthetic dataset of ``bench run`` has
+3 subjects (x 20 trials of 20 s: 1,200 windows, 960 per training fold) so that the default study (two GANs
+and SA-ST-Net fitted on 10 folds) takes minutes on 2 CPU cores, with training folds still large enough for
+the quick SA-ST-Net to learn (on 384 windows it stays at chance) and trials long enough for DE-3DGAN under
+the papers' protocols (it trains on runs of 8 or more consecutive training windows of one trial). The
+reader's own default (``datasets.synthetic.SyntheticConfig``: 8 subjects, 3,200 windows) is what the
+documentation's measurements use."""
+DEFAULT_CLASSIFIERS = ("svm", "esc-cnn")
+"""The classifiers of a study that names none, before the methods' own (:func:`default_classifiers`)."""
+DEFAULT = "default"
+"""``classifiers: [default]`` (the default): :func:`default_classifiers` of the study's methods."""
+
+
+def default_classifiers(methods: tuple[str, ...]) -> tuple[str, ...]:
+    """:data:`DEFAULT_CLASSIFIERS` and the own classifier of every method that has one (``escgan`` -> ``esc-cnn``,
+    ``de3dgan`` -> ``sa-st-net``), each once, in that order."""
+    own = (METHODS.get(m).own_classifier for m in methods)
+    return tuple(dict.fromkeys((*DEFAULT_CLASSIFIERS, *(c for c in own if c))))
 
 
 @dataclass(frozen=True)
@@ -71,15 +92,16 @@ class StudyConfig:
     ----------
     datasets, tasks, protocols, methods, classifiers : tuple of str
         Registered names swept as a grid; ``("all",)`` for methods or classifiers means every
-        registered one. Default classifiers are the two on DE features (``svm``, ``esc-cnn``),
-        which keep the default run within minutes on a laptop CPU; ``eegnet`` trains on raw
-        windows and takes about three times as long as both together. Default methods are
-        :data:`DEFAULT_METHODS`: every method but the four baseline generators, whose fits on
-        raw windows (the SVM's input) take minutes each; ``--methods all`` adds them.
+        registered one. ``classifiers`` left at ``("default",)`` becomes
+        :func:`default_classifiers` of the methods: the two on DE features (``svm``,
+        ``esc-cnn``), which train in seconds, plus the paper methods' own (``escgan`` ->
+        ``esc-cnn``, ``de3dgan`` -> ``sa-st-net``). Default methods are :data:`DEFAULT_METHODS`;
+        ``--methods all`` adds the other classical methods and the four baseline generators.
     folds : int
         Folds of k-fold protocols (``loso`` makes one per subject).
     seeds : tuple of int
-        Root seeds; each repeats the whole grid with its own splits and initialisations.
+        Root seeds; each repeats the whole grid with its own splits and initialisations
+        (:data:`DEFAULT_SEEDS`).
     policy : Policy
         Augmentation budget, see :class:`bench.policy.Policy`; written ``balance``, ``ratio=R``, ...
         (parsed once, when the config is built).
@@ -124,7 +146,8 @@ class StudyConfig:
         ``gate: {ratio: 0.9, fold_floor: 0.8}``, ``--set gate.ratio=0.8``): its verdict is the
         leaderboard's ``gate`` column and the MLflow parent runs' ``bench.gate`` tag.
     method, classifier, dataset, attack : dict of name -> dict
-        Config overrides per component, applied on top of the profile.
+        Config overrides per component, applied on top of the profile (datasets: on top of
+        :data:`DATASET_DEFAULTS`).
     data_dir : str or None
         Folder holding the licensed datasets (default ``$BENCH_DATA_DIR``).
     experiment : str
@@ -158,9 +181,9 @@ class StudyConfig:
     tasks: tuple[str, ...] = ("valence",)
     protocols: tuple[str, ...] = ("trial-kfold",)
     methods: tuple[str, ...] = DEFAULT_METHODS
-    classifiers: tuple[str, ...] = ("svm", "esc-cnn")
+    classifiers: tuple[str, ...] = (DEFAULT,)
     folds: int = 5
-    seeds: tuple[int, ...] = (0,)
+    seeds: tuple[int, ...] = DEFAULT_SEEDS
     policy: Policy = Policy("balance")
     profile: str = "quick"
     recipe: str = "default"
@@ -192,8 +215,10 @@ class StudyConfig:
     preset: str | None = None
 
     def __post_init__(self) -> None:
-        for name, registry in (("methods", METHODS), ("classifiers", CLASSIFIERS)):
-            object.__setattr__(self, name, _expand(getattr(self, name), registry, name))
+        object.__setattr__(self, "methods", _expand(self.methods, METHODS, "methods"))
+        if tuple(self.classifiers) == (DEFAULT,):
+            object.__setattr__(self, "classifiers", default_classifiers(self.methods))
+        object.__setattr__(self, "classifiers", _expand(self.classifiers, CLASSIFIERS, "classifiers"))
         for name, registry in (("datasets", DATASETS), ("protocols", PROTOCOLS)):
             object.__setattr__(self, name, _expand(getattr(self, name), registry, name, allow_all=False))
         for task in self.tasks:
@@ -277,9 +302,10 @@ class StudyConfig:
                 for name in self.attacks}
 
     def reader_config(self, name: str) -> Any:
-        """The reader config of dataset ``name`` with the ``dataset`` overrides."""
+        """The reader config of dataset ``name``: :data:`DATASET_DEFAULTS`, then the ``dataset`` overrides."""
         config_cls = type(DATASETS.get(name)().config)
-        return from_dict(config_cls, self.dataset.get(name, {}), where=f"dataset.{name}")
+        return from_dict(config_cls, {**DATASET_DEFAULTS.get(name, {}), **self.dataset.get(name, {})},
+                         where=f"dataset.{name}")
 
     @property
     def resolved_tracking_uri(self) -> str:

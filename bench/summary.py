@@ -15,6 +15,7 @@ import pandas as pd
 
 from bench.gate import GateRule, judge
 from bench.metrics import aggregate
+from bench.results import FAILED, NOT_APPLICABLE, OK
 
 GROUP = ["dataset", "task", "protocol", "method", "recipe", "classifier"]
 METRICS = ("balanced_accuracy", "accuracy", "macro_f1", "minority_recall", "auroc")
@@ -39,7 +40,7 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = (), gate: GateRule | N
     -------
     DataFrame
         Columns: the group keys, ``leaky``, ``status`` (``ok`` when every cell is ok, else
-        ``n/a`` or ``failed``), ``reason``, ``n_cells``, ``gate`` (``pass``, ``fail``, or ``""``
+        ``not-applicable`` or ``failed``), ``reason``, ``n_cells``, ``gate`` (``pass``, ``fail``, or ``""``
         where nothing was measured) and ``gate_reason`` over the ok cells, ``<metric>_mean`` and
         ``<metric>_std`` for each metric in :data:`METRICS` and each ``extra`` column, mean times,
         and ``delta_vs_none``: the balanced-accuracy mean minus that of the ``none`` method with the
@@ -50,13 +51,13 @@ def summarize(frame: pd.DataFrame, extra: Sequence[str] = (), gate: GateRule | N
     rule = gate or GateRule()
     records = []
     for key, group in frame.groupby(GROUP, sort=False):
-        ok = group[group["status"] == "ok"]
+        ok = group[group["status"] == OK]
         statuses = set(group["status"])
-        status = "ok" if statuses == {"ok"} else ("failed" if "failed" in statuses else "n/a")
+        status = OK if statuses == {OK} else (FAILED if FAILED in statuses else NOT_APPLICABLE)
         record = dict(zip(GROUP, key))
         record.update(leaky=bool(group["leaky"].iloc[0]), status=status,
                       profile=str(group["profile"].iloc[0]) if "profile" in group else "",
-                      reason="; ".join(sorted(set(group.loc[group["status"] != "ok", "reason"]))),
+                      reason="; ".join(sorted(set(group.loc[group["status"] != OK, "reason"]))),
                       n_cells=int(len(ok)))
         record["gate"], record["gate_reason"] = judge(ok, rule)
         for metric in (*METRICS, *extra):

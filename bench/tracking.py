@@ -61,7 +61,7 @@ from bench.cell import Cell, cell_params
 from bench.config import flatten, to_dict, to_yaml
 from bench.errors import ConfigError
 from bench.registry import PROTOCOLS
-from bench.results import unique_cells
+from bench.results import current_status, unique_cells
 from bench.robustness import eps_label
 from bench.study import StudyConfig
 from bench.summary import GROUP
@@ -475,6 +475,7 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
         record.update(seed=int(params.get("seed", 0)), recipe=params.get("recipe", "default"),
                       leaky=parent.get("bench.leaky", "false") == "true", group_key=parent.get(GROUP_TAG, ""),
                       **{k: tags.get(t, "") for k, t in _RESULT_TAGS.items()})
+        record["status"] = current_status(record["status"])  # earlier versions logged "n/a"
         record.update(run.data.metrics)
         records.append(record)
     table = pd.DataFrame(records)

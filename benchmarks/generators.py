@@ -40,6 +40,15 @@ NATIVE = {"escgan": ("de-grid",), "de3dgan": ("raw-grid",)}
 """Generators whose representation is fixed; the others model raw windows or DE grids, by config."""
 
 
+def reader_size() -> list[str]:
+    """``--set`` items for the synthetic reader's own size (8 x 20 x 20 s), on which docs/generators.md measured,
+    instead of the smaller default-study size (``bench.study.DATASET_DEFAULTS``)."""
+    from bench.study import DATASET_DEFAULTS
+    from datasets.synthetic import SyntheticConfig
+
+    return [f"dataset.synthetic.{name}={getattr(SyntheticConfig(), name)}" for name in DATASET_DEFAULTS["synthetic"]]
+
+
 def study(methods: list[str], rep: str, args: argparse.Namespace) -> pd.DataFrame:
     """One study of ``methods`` in representation ``rep``; its results table."""
     from bench.runner import run_study
@@ -47,7 +56,7 @@ def study(methods: list[str], rep: str, args: argparse.Namespace) -> pd.DataFram
 
     folder = OUT / f"{rep}-{'-'.join(methods)}"
     shutil.rmtree(folder, ignore_errors=True)
-    sets = [f"method.{m}.representation={rep}" for m in methods if m not in NATIVE]
+    sets = reader_size() + [f"method.{m}.representation={rep}" for m in methods if m not in NATIVE]
     cli = {"methods": methods, "classifiers": [CLASSIFIER[rep]], "folds": args.folds, "jobs": args.jobs,
            "profile": args.profile, "out": str(folder / "results"), "tracking_uri": f"sqlite:///{folder}/mlflow.db",
            "fit_cache": not args.no_fit_cache, **({"fit_budget": args.fit_budget} if args.fit_budget else {})}
@@ -90,7 +99,7 @@ def curve(name: str, rep: str, scale: float, fold: int, profile: str) -> None:
     from bench.seeding import derive
     from bench.study import build_study
 
-    config = build_study(cli={"methods": [name], "profile": profile})
+    config = build_study(sets=reader_size(), cli={"methods": [name], "profile": profile})
     ctx = context(config, "synthetic")
     y, info = ctx.labels("valence")
     train = ctx.folds("valence", "trial-kfold", 0)[fold].train  # the test fold is not read

@@ -107,6 +107,29 @@ def to_grid(x: np.ndarray, ch_names: tuple[str, ...], layout: str) -> np.ndarray
     return out.reshape(moved.shape[:-1] + GRID)
 
 
+def from_grid(grid: np.ndarray, ch_names: tuple[str, ...], layout: str) -> np.ndarray:
+    """The electrode cells of a grid, back on the channel axis: the inverse of :func:`to_grid`.
+
+    Exact for :func:`to_grid`'s grids, and for :func:`interpolated_grid`'s too, whose interpolant
+    passes through every electrode's value.
+
+    Parameters
+    ----------
+    grid : ndarray, shape (n, *rest, 9, 9)
+        E.g. raw-grid frames (n, T, 9, 9) or DE grids (n, B, 9, 9).
+
+    Returns
+    -------
+    ndarray, shape (n, n_channels, *rest)
+        E.g. (n, C, T) or (n, C, B).
+    """
+    if grid.ndim < 3 or grid.shape[-2:] != GRID:
+        raise ConfigError(f"from_grid needs grids of shape (n, ..., {GRID[0]}, {GRID[1]}), got {grid.shape}")
+    pos = positions(ch_names, layout)
+    cells = grid.reshape(grid.shape[:-2] + (GRID[0] * GRID[1],))[..., pos[:, 0] * GRID[1] + pos[:, 1]]  # (n, *rest, C)
+    return np.ascontiguousarray(np.moveaxis(cells, -1, 1))
+
+
 @lru_cache(maxsize=16)
 def _interpolation_weights(ch_names: tuple[str, ...], layout: str) -> np.ndarray:
     """Linear map from channel values to the cubic-interpolated grid, shape (C, 81)."""

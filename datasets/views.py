@@ -1,4 +1,4 @@
-"""The four input representations and the one-way conversions between them.
+"""The four input representations and the conversions between them.
 
 ========== ======================== ==============================================
 name       shape per window         what it is
@@ -9,9 +9,17 @@ de         (n_channels, n_bands)    band differential entropy
 de-grid    (n_bands, 9, 9)          band DE interpolated over the grid (ESC-GAN's input)
 ========== ======================== ==============================================
 
-Conversions run only along ``raw -> de -> de-grid`` and ``raw -> raw-grid``: a generator that
-works on DE cannot give a raw-signal classifier anything, and the runner records such a pair as
-``n/a`` with the reason :meth:`Views.check` gives.
+Every conversion the information allows is made (:data:`STEPS`):
+
+- ``raw <-> raw-grid``: channels placed on their grid cells, and read back from them (exact);
+- ``raw -> de``: band differential entropy of the window;
+- ``de <-> de-grid``: DE interpolated over the grid, and read back at the electrode cells (exact:
+  the interpolant passes through every electrode's value).
+
+So a raw-grid generator (DE-3DGAN) feeds every classifier, and a de-grid one (ESC-GAN) every DE
+classifier. DE cannot become a waveform: a DE generator cannot feed a raw or raw-grid classifier,
+and the runner records such a pair as ``not-applicable`` with the reason :meth:`Views.check`
+gives.
 """
 
 from __future__ import annotations
@@ -23,24 +31,29 @@ import numpy as np
 from bench.components import REPRESENTATIONS
 from bench.errors import ConfigError, IncompatibleError
 from datasets.features import FeatureConfig, differential_entropy, window_normalise
-from datasets.grids import interpolated_grid, to_grid
+from datasets.grids import from_grid, interpolated_grid, to_grid
 from datasets.pipeline import Prepared
 
-_NEXT = {"raw": ("de", "raw-grid"), "de": ("de-grid",), "raw-grid": (), "de-grid": ()}
+STEPS = {"raw": ("raw-grid", "de"), "raw-grid": ("raw",), "de": ("de-grid",), "de-grid": ("de",)}
+"""Representation -> those one conversion step reaches. Nothing leads back to ``raw``'s waveform from DE."""
+STEPS_TEXT = "raw <-> raw-grid, raw -> de <-> de-grid"
+"""How error messages state :data:`STEPS`."""
 
 
 def conversion_path(src: str, dst: str) -> list[str] | None:
-    """Representations visited from ``src`` to ``dst`` (both included), or None when impossible."""
+    """The shortest chain of steps from ``src`` to ``dst`` (both included), or None when impossible."""
     for name in (src, dst):
         if name not in REPRESENTATIONS:
             raise ConfigError(f"representation must be one of {REPRESENTATIONS}, got {name!r}")
-    frontier = [[src]]
-    while frontier:
-        path = frontier.pop()
-        if path[-1] == dst:
-            return path
-        frontier.extend(path + [n] for n in _NEXT[path[-1]])
-    return None
+    paths = {src: [src]}
+    frontier = [src]
+    while frontier:  # breadth first: the first path found to a representation is a shortest one
+        here = frontier.pop(0)
+        for step in STEPS[here]:
+            if step not in paths:
+                paths[step] = paths[here] + [step]
+                frontier.append(step)
+    return paths.get(dst)
 
 
 def check_conversion(src: str, dst: str, features: FeatureConfig, baseline: str) -> None:
@@ -60,10 +73,10 @@ def check_conversion(src: str, dst: str, features: FeatureConfig, baseline: str)
     path = conversion_path(src, dst)
     if path is None:
         raise IncompatibleError(
-            f"a {src} generator cannot feed a {dst} classifier: conversions run only along "
-            "raw -> de -> de-grid and raw -> raw-grid"
+            f"a {src} generator cannot feed a {dst} classifier: DE cannot become a waveform "
+            f"(conversions: {STEPS_TEXT})"
         )
-    if "de" in path[1:] and src == "raw":
+    if ("raw", "de") in zip(path, path[1:]):
         reason = None
         if baseline == "de":
             reason = "the real DE has each trial's baseline DE subtracted (segment.baseline='de'), a synthetic raw window has no trial"
@@ -72,7 +85,7 @@ def check_conversion(src: str, dst: str, features: FeatureConfig, baseline: str)
         elif features.scope == "trial":
             reason = "the real DE is filtered over whole trials (features.scope='trial'), a synthetic window has no trial"
         if reason:
-            raise IncompatibleError(f"synthetic raw windows cannot become {dst}: {reason}")
+            raise IncompatibleError(f"synthetic {src} windows cannot become {dst}: {reason}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -140,8 +153,10 @@ class Views:
                                                           self.features), self.features.window_norm)
             elif (a, b) == ("de", "de-grid"):
                 x = self._de_grid(x)
-            else:
+            elif (a, b) == ("raw", "raw-grid"):
                 x = self._raw_grid(x)
+            else:  # raw-grid -> raw, de-grid -> de: the electrode cells
+                x = from_grid(np.asarray(x), self.ch_names, self.prepared.grid)
         return np.asarray(x, dtype=np.float32)
 
     def _de_grid(self, de: np.ndarray) -> np.ndarray:

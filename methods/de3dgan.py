@@ -296,6 +296,7 @@ class De3dGan(Method):
 
     Config = De3dganConfig
     representation = "raw-grid"
+    own_classifier = "sa-st-net"
     cache_fit = True
     needs_trials = True
     bounded_output = True
@@ -513,7 +514,8 @@ class De3dGan(Method):
         return np.concatenate(parts), np.concatenate(labels)
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
-        """The ``paper`` recipe fine-tunes SA-ST-Net's features; other classifiers are n/a."""
+        """The ``paper`` recipe fine-tunes SA-ST-Net's features (the ``logits_and_features`` hook); classifiers
+        without that hook are not applicable."""
         if "logits_and_features" not in classifier.hooks:
             return f"the de3dgan paper recipe fine-tunes sa-st-net's fc1 features; {classifier.name} has none"
         return None

@@ -284,6 +284,7 @@ class EscGan(Method):
 
     Config = EscganConfig
     representation = "de-grid"
+    own_classifier = "esc-cnn"
     cache_fit = True
     paper_recipe = True
     inner_validation = True

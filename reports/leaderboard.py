@@ -14,7 +14,7 @@ from bench.summary import METRICS
 def format_leaderboard(summary: pd.DataFrame) -> str:
     """Plain-text leaderboard, one table per dataset x task x protocol, best balanced accuracy first.
 
-    ``n/a`` and failed groups are listed last with their reason; leaky protocols are marked. The
+    Not-applicable and failed groups are listed last with their reason; leaky protocols are marked. The
     ``gate`` column shows each row's quality gate (``pass``, ``FAIL``, empty where nothing was
     measured); a line under the block gives each failing row's reason.
     """

@@ -25,8 +25,9 @@ import pandas as pd
 
 from bench.errors import ConfigError, DataFormatError
 from bench.gate import GateRule
-from bench.results import check_numeric, score_columns, unique_cells
+from bench.results import STATUSES, check_numeric, current_status, score_columns, unique_cells
 from reports import plots, render
+from reports.leak import leak_tables
 from reports.spectra import QualityMaps, load_quality
 from reports.stats import BLOCK, PAIR, RankTest, block_scores, friedman_nemenyi, wilcoxon_vs_baseline
 from reports.tables import (comparison_table, extended_summary, label, leaderboard_table, quality_tables,
@@ -80,27 +81,38 @@ def load_results(path: str | Path) -> pd.DataFrame:
         raise ConfigError(f"--results {path}: no such file; pass the results.csv or results.parquet that "
                           "`python -m bench run` wrote into its --out folder")
     try:
-        frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path)
+        # Only empty fields are missing: bench writes NaN as "", and keeps a status such as "n/a" (earlier versions').
+        frame = (pd.read_parquet(path) if path.suffix == ".parquet"
+                 else pd.read_csv(path, keep_default_na=False, na_values=[""]))
     except (OSError, ValueError) as e:
         raise DataFormatError(f"cannot read results table {path} ({e}); pass a .csv or .parquet written by bench run") from e
     return check_table(frame, str(path))
 
 
 def check_table(frame: pd.DataFrame, where: str) -> pd.DataFrame:
-    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``), numeric scores and each cell once.
+    """The table with defaults filled in (``leaky``, ``recipe``, ``reason``), earlier versions' statuses renamed
+    (``n/a`` -> ``not-applicable``), numeric scores and each cell once.
 
     Raises
     ------
     DataFormatError
-        For a missing column, a score that is not a number, or a cell repeated with other values
-        (:func:`bench.results.unique_cells`), naming it.
+        For a missing column, an empty status, a score that is not a number, or a cell repeated with
+        other values (:func:`bench.results.unique_cells`), naming it.
     """
     missing = [c for c in REQUIRED if c not in frame]
     if frame.empty or missing:
         raise DataFormatError(f"{where}: a results table needs one row per cell and the columns {', '.join(REQUIRED)}"
                               + (f"; missing: {', '.join(missing)}" if missing else "; it has no rows")
                               + " (is it the results.csv of a bench run?)")
+    lost = frame["status"].isna()
+    if lost.any():
+        raise DataFormatError(
+            f"{where}: column status is empty in {int(lost.sum())} of {len(frame)} rows, but every cell has one "
+            f"({', '.join(STATUSES)}); a table whose status was 'n/a' read with pandas' default missing values "
+            "loses it: read the file with bench report --results, or pandas.read_csv(path, keep_default_na=False, "
+            "na_values=[''])")
     frame = frame.copy()
+    frame["status"] = frame["status"].map(current_status)
     frame["reason"] = frame["reason"].astype(object).fillna("").astype(str) if "reason" in frame else ""
     frame["recipe"] = frame["recipe"].fillna("default").astype(str) if "recipe" in frame else "default"
     frame["leaky"] = frame["leaky"].astype(bool) if "leaky" in frame else False
@@ -183,6 +195,10 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
                                   "over folds and seeds", plots.bar_chart(part, metric, f"{dataset} / {task} / {protocol}")))
         _robustness(blocks, part, frame, robust)
         _quality(blocks, part, frame, [q for q in quality if (q.dataset, q.task, q.protocol) == (dataset, task, protocol)])
+    leaks = leak_tables(summary, metric)
+    if leaks:
+        blocks.append(("h2", "The leak: paper protocols against safe ones"))
+        blocks.extend(("table", table) for table in leaks)
     if ranks is not None and len(ranks.methods) >= 2:
         blocks.append(("h2", "Across datasets and classifiers: Friedman and Nemenyi"))
         p = "not run" if np.isnan(ranks.pvalue) else f"χ² = {ranks.statistic:.3f}, p = {ranks.pvalue:.3g}"

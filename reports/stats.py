@@ -152,11 +152,12 @@ def wilcoxon_vs_baseline(frame: pd.DataFrame, metric: str = "balanced_accuracy",
         One row per (block, method): ``n_pairs``, ``mean_diff``, ``median_diff``, ``statistic``
         (W+, the sum of the ranks of the positive differences), ``p_greater``, ``p_two_sided``,
         ``p_holm`` (of ``p_greater``), ``significant`` (``p_holm < alpha``), ``rank_biserial`` and
-        ``warning`` (empty, or why the test means little). Each warning is also issued as a
-        :class:`StatsWarning`.
+        ``warning`` (empty, or why the test means little). Each rule broken is also issued as one
+        :class:`StatsWarning` that lists the rows it affects (:func:`grouped`).
     """
     pairs = paired_scores(frame, metric, baseline)
     records = []
+    rules: dict[str, list[tuple[tuple[str, ...], str]]] = {}
     need = min_pairs(alpha)
     for key, group in pairs.groupby(BLOCK + ["label"], sort=False):
         d = (group["score"] - group["baseline_score"]).to_numpy(dtype=np.float64)
@@ -166,6 +167,8 @@ def wilcoxon_vs_baseline(frame: pd.DataFrame, metric: str = "balanced_accuracy",
                       rank_biserial=rank_biserial(d), warning="")
         if nonzero == 0:
             record["warning"] = f"all {n} pairs tied with {baseline}: no test"
+            rules.setdefault(f"every pair tied with {baseline} (the method changed nothing): no test", []).append(
+                (key[:-1], f"{key[-1]} ({n})"))
         else:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", RuntimeWarning)  # scipy's own small-sample notes
@@ -176,6 +179,9 @@ def wilcoxon_vs_baseline(frame: pd.DataFrame, metric: str = "balanced_accuracy",
             if nonzero < need:
                 record["warning"] = (f"only {nonzero} non-tied pairs: the Wilcoxon test needs at least {need} "
                                      f"to reach two-sided p < {alpha:g}; add folds or seeds")
+                rules.setdefault(f"fewer non-tied pairs with {baseline} than the {need} the Wilcoxon test needs to "
+                                 f"reach two-sided p < {alpha:g}; add folds or seeds", []).append(
+                    (key[:-1], f"{key[-1]} ({nonzero})"))
         records.append(record)
     columns = BLOCK + ["method", "n_pairs", "mean_diff", "median_diff", "statistic", "p_greater", "p_two_sided",
                        "p_holm", "significant", "rank_biserial", "warning"]
@@ -186,10 +192,25 @@ def wilcoxon_vs_baseline(frame: pd.DataFrame, metric: str = "balanced_accuracy",
     for _, idx in out.groupby(BLOCK, sort=False).groups.items():
         out.loc[idx, "p_holm"] = holm(out.loc[idx, "p_greater"].to_numpy())
     out["significant"] = out["p_holm"] < alpha
-    for _, r in out[out["warning"] != ""].iterrows():
-        warnings.warn(f"{'/'.join(str(r[k]) for k in BLOCK)}: {r['method']} vs {baseline}: {r['warning']}",
-                      StatsWarning, stacklevel=2)
+    for rule, rows in rules.items():
+        warnings.warn(grouped(rule, rows), StatsWarning, stacklevel=2)
     return out[columns]
+
+
+def grouped(rule: str, rows: list[tuple[tuple[str, ...], str]]) -> str:
+    """One line for a rule and every row it affects: ``rule (n rows: block: a (5), b (4); other block: ...)``.
+
+    Parameters
+    ----------
+    rule : str
+    rows : list of (block key, item)
+        The block (dataset, task, protocol, classifier) and what in it the rule hit, e.g. ``smote (5)``.
+    """
+    by_block: dict[tuple[str, ...], list[str]] = {}
+    for block, item in rows:
+        by_block.setdefault(block, []).append(item)
+    listed = "; ".join(f"{'/'.join(map(str, block))}: {', '.join(items)}" for block, items in by_block.items())
+    return f"{rule} ({len(rows)} row{'s' * (len(rows) != 1)}: {listed})"
 
 
 def nemenyi_cd(k: int, n_blocks: int, alpha: float = 0.05) -> float:

@@ -127,7 +127,7 @@ def leaderboard_table(part: pd.DataFrame, baseline_delta: bool = True) -> Table:
     Columns: every metric of :data:`METRICS` as mean ± std (best bold, second underlined within the
     column), the balanced-accuracy gain over ``none`` with the same classifier, the number of
     cells and the quality gate (``pass``, ``FAIL``, empty where nothing was measured; failing
-    rows' reasons as footnotes). ``n/a`` and failed groups follow with their reason.
+    rows' reasons as footnotes). Not-applicable and failed groups follow with their reason.
     """
     (dataset, task, protocol), leaky = part[["dataset", "task", "protocol"]].iloc[0], bool(part["leaky"].iloc[0])
     title, notes = _title(dataset, task, protocol, leaky)
@@ -155,7 +155,7 @@ def comparison_table(part: pd.DataFrame, metric: str = "balanced_accuracy") -> T
 
     Within each classifier's column the best method is bold and the second underlined; the last
     column is each method's average rank over the classifiers (1 = best, ties averaged; only
-    classifiers that scored every method count). ``n/a`` groups show ``n/a``.
+    classifiers that scored every method count). Other groups show their status (``not-applicable``).
     """
     (dataset, task, protocol), leaky = part[["dataset", "task", "protocol"]].iloc[0], bool(part["leaky"].iloc[0])
     title, notes = _title(dataset, task, protocol, leaky)

@@ -218,7 +218,7 @@ def test_the_runner_reports_robust_scores_logs_them_and_resumes(tmp_path):
     from mlflow.tracking import MlflowClient
 
     def study(**cli):
-        return build_study(None, TINY, {"methods": ["none"], "classifiers": ["svm", "esc-cnn"], "folds": 2, "jobs": 1, "threads": 1,
+        return build_study(None, TINY, {"methods": ["none"], "classifiers": ["svm", "esc-cnn"], "folds": 2, "seeds": [0], "jobs": 1, "threads": 1,
                                         "out": str(tmp_path / "out"), "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
                                         **cli})
 

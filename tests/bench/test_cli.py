@@ -20,7 +20,7 @@ TINY = ["--set", "dataset.synthetic.n_subjects=3", "--set", "dataset.synthetic.n
 
 
 def args(tmp_path, *extra):
-    return ["run", "--methods", "none,noise", "--classifiers", "svm,esc-cnn", "--folds", "2", "--jobs", "1",
+    return ["run", "--methods", "none,noise", "--classifiers", "svm,esc-cnn", "--folds", "2", "--seeds", "0", "--jobs", "1",
             "--experiment", "tiny", "--tracking-uri", f"sqlite:///{tmp_path}/mlflow.db", "--out", str(tmp_path / "out"), "--quiet", *TINY, *extra]
 
 
@@ -132,4 +132,6 @@ def test_list_shows_every_component(capsys):
         assert f"  {name} " in out
     assert "[LEAKY]" in out
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith("  ")}
-    assert lines["cgan"].endswith("[raw or de-grid, by config]") and lines["escgan"].endswith("[de-grid]")
+    assert lines["cgan"].endswith("[raw or de-grid, by config]") and "[de-grid]" in lines["escgan"]
+    assert lines["escgan"].endswith("[own classifier esc-cnn: in the study when --classifiers is not given]")
+    assert "[own classifier sa-st-net" in lines["de3dgan"] and "own classifier" not in lines["smote"]

@@ -59,7 +59,7 @@ class CountingPaperMethod(CountingMethod):
 
 
 def study(tmp_path, name, *sets, **cli):
-    cli = {"methods": ["counting"], "classifiers": ["svm"], "folds": 2, "jobs": 1, "quality": False,
+    cli = {"methods": ["counting"], "classifiers": ["svm"], "folds": 2, "seeds": [0], "jobs": 1, "quality": False,
            "out": str(tmp_path / name), "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
     return build_study(None, TINY + list(sets), cli)
 

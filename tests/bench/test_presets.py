@@ -108,11 +108,11 @@ def test_dry_run_prints_the_resolved_study_and_planned_cells_without_reading_dat
     assert study["preset"] == "de3dgan-paper" and study["labels"]["comparison"] == ">"
     assert study["method"]["de3dgan"]["runs"] == "trial" and study["epoch_metrics"] == 100
     plan = [line for line in out.splitlines() if line.startswith("#   ")]
-    assert any(re.search(r"none\s+sa-st-net\s+default\s+5 cells\s+run", line) for line in plan)
-    assert any(re.search(r"de3dgan\s+sa-st-net\s+paper\s+5 cells\s+run", line) for line in plan)
-    assert any(re.search(r"de3dgan\s+svm\s+paper\s+5 cells\s+n/a: a raw-grid generator cannot feed a de", line)
+    assert any(re.search(r"none\s+sa-st-net\s+default\s+10 cells\s+run", line) for line in plan)  # 5 folds x 2 seeds
+    assert any(re.search(r"de3dgan\s+sa-st-net\s+paper\s+10 cells\s+run", line) for line in plan)
+    assert any(re.search(r"de3dgan\s+svm\s+paper\s+10 cells\s+n/a: the de3dgan paper recipe fine-tunes sa-st-net", line)
                for line in plan)
-    assert "# total: 15 cells to compute, 1 pairs n/a" in out
+    assert "# total: 30 cells to compute, 1 pairs n/a" in out
 
 
 def test_bench_list_shows_the_presets(capsys):

@@ -1,15 +1,17 @@
-"""The runner on a tiny synthetic study: leakage, n/a pairs, failures, resume and parallel runs."""
+"""The runner on a tiny synthetic study: leakage, not-applicable pairs, failures, resume and parallel runs."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from bench.errors import MethodError
-from bench.registry import CLASSIFIERS, METHODS
 from bench.cell import Cell
+from bench.components import Method
+from bench.config import ComponentConfig
 from bench.context import context
+from bench.errors import MethodError
 from bench.executor import units as make_units
+from bench.registry import CLASSIFIERS, METHODS
 from bench.runner import plan, run_study
 from bench.study import build_study
 from methods.noise import GaussianNoise
@@ -20,8 +22,8 @@ TINY = ["dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def study(tmp_path, *sets, **cli):
-    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "jobs": 1, "out": str(tmp_path / "out"),
-           "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
+    cli = {"methods": ["none", "smote"], "classifiers": ["svm"], "folds": 2, "seeds": [0], "jobs": 1,
+           "out": str(tmp_path / "out"), "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db", **cli}
     return build_study(None, TINY + list(sets), cli)
 
 
@@ -98,18 +100,58 @@ def test_paper_protocol_is_flagged_leaky_in_the_results(tmp_path):
     assert result.summary["leaky"].all()
 
 
-class DeGridMethod(SpyMethod):
-    """Pretends to generate de-grid windows."""
+class DeMethod(SpyMethod):
+    """Pretends to generate DE windows."""
 
+    representation = "de"
+
+
+def test_incompatible_pairs_are_recorded_as_not_applicable_with_the_reason(tmp_path):
+    with METHODS.temporarily("de-only", DeMethod):
+        result = run_study(study(tmp_path, methods=["de-only"], classifiers=["eegnet"]))
+    assert set(result.table["status"]) == {"not-applicable"}
+    assert result.table["reason"].str.contains("cannot feed a raw classifier: DE cannot become a waveform").all()
+    assert result.summary.loc[0, "status"] == "not-applicable"
+
+
+class GridCopyMethod(Method):
+    """Returns copies of its training grids (a grid generator that has learnt them by heart)."""
+
+    Config = ComponentConfig
+
+    def fit(self, X, y, *, rng):
+        self.X_, self.y_ = X, y
+        return self
+
+    def _sample(self, counts, rng):
+        index = np.concatenate([np.flatnonzero(self.y_ == c)[:n] for c, n in counts.items()]).astype(int)
+        return self.X_[index], self.y_[index]
+
+
+class RawGridCopy(GridCopyMethod):
+    representation = "raw-grid"
+
+
+class DeGridCopy(GridCopyMethod):
     representation = "de-grid"
 
 
-def test_incompatible_pairs_are_recorded_as_na_with_the_reason(tmp_path):
-    with METHODS.temporarily("grid-only", DeGridMethod):
-        result = run_study(study(tmp_path, methods=["grid-only"], classifiers=["svm"]))
-    assert set(result.table["status"]) == {"n/a"}
-    assert result.table["reason"].str.contains("cannot feed a de classifier").all()
-    assert result.summary.loc[0, "status"] == "n/a"
+def test_grid_generators_feed_the_de_classifiers(tmp_path):
+    with METHODS.temporarily("raw-grid", RawGridCopy), METHODS.temporarily("de-grid", DeGridCopy):
+        result = run_study(study(tmp_path, "quality=false", methods=["raw-grid", "de-grid"], classifiers=["svm"]))
+    assert (result.table["status"] == "ok").all() and (result.table["n_synthetic"] > 0).all() and len(result.table) == 4
+
+
+def test_raw_grid_frames_reach_a_raw_classifier_as_their_electrodes_exact_windows(tmp_path):
+    SEEN.clear()
+    with METHODS.temporarily("grid", RawGridCopy), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, "quality=false", methods=["grid"], classifiers=["spy"])
+        result = run_study(config)
+        ctx = context(config, "synthetic")
+        train = ctx.views.real("raw", ctx.folds("valence", "trial-kfold", 0)[0].train)
+    assert (result.table["n_synthetic"] > 0).all()
+    fitted, known = seen("classifier.fit")[0], set(row_hashes(train))
+    assert set(fitted) == known and len(fitted) > len(known)  # the synthetic windows are training windows again
 
 
 class FailingMethod(SpyMethod):
@@ -177,7 +219,7 @@ def test_a_worker_takes_a_methods_fold_whole_and_none_comes_first():
     assert [[c.classifier for c, _ in unit.cells] for unit in units] == [["svm", "esc-cnn"]] * 4
     assert [(u.cells[0][0].method, u.cells[0][0].fold) for u in units] == [("smote", 0), ("smote", 1), ("none", 0),
                                                                           ("none", 1)]
-    planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2}))
+    planned, _ = plan(build_study(None, TINY, {"methods": ["smote", "none"], "folds": 2, "seeds": [0]}))
     assert [c.method for c in planned] == ["none"] * 4 + ["smote"] * 4  # 2 folds x 2 classifiers
 
 
@@ -207,7 +249,7 @@ def test_paper_recipe_trains_on_the_training_fold_only_and_is_recorded_per_row(t
     assert (table.loc["spy", "spy"]["recipe"] == "paper").all() and (table.loc["spy", "spy"]["status"] == "ok").all()
     assert (table.loc["spy", "spy"]["method.acceptance"] == 0.5).all()
     assert (table.loc["none"]["recipe"] == "default").all() and (table.loc["none"]["status"] == "ok").all()
-    assert (table.loc["spy", "svm"]["status"] == "n/a").all()
+    assert (table.loc["spy", "svm"]["status"] == "not-applicable").all()
     assert table.loc["spy", "svm"]["reason"].str.contains("needs the spy classifier").all()
     # fit saw the training fold, train_paper the same windows; never a test window.
     recipe_calls = seen("method.train_paper")
@@ -254,10 +296,10 @@ def test_a_method_that_needs_trials_gets_those_of_its_training_windows_only(tmp_
         assert not set(trial_id) & set(ctx.groups.trial_id[fold.test])
 
 
-def test_a_method_that_joins_windows_is_na_when_windows_overlap(tmp_path):
+def test_a_method_that_joins_windows_is_not_applicable_when_windows_overlap(tmp_path):
     with METHODS.temporarily("spy", SpyTrialMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         result = run_study(study(tmp_path, "segment.stride_s=0.5", methods=["spy"], classifiers=["spy"]))
-    assert set(result.table["status"]) == {"n/a"}
+    assert set(result.table["status"]) == {"not-applicable"}
     assert result.table["reason"].str.contains("windows must not overlap").all()
 
 

@@ -5,12 +5,25 @@ from bench.registry import METHODS
 from bench.study import DEFAULT_METHODS, DEFAULT_TRACKING_URI, StudyConfig, build_study, resolve_tracking_uri, with_runtime
 
 
-def test_defaults_are_the_documented_quick_run():
+def test_defaults_are_the_documented_quick_run_with_ten_matched_pairs_and_both_paper_methods():
     c = StudyConfig()
     assert c.datasets == ("synthetic",) and c.tasks == ("valence",) and c.protocols == ("trial-kfold",)
-    assert c.methods == DEFAULT_METHODS and set(DEFAULT_METHODS) < set(METHODS.names())
-    assert c.classifiers == ("svm", "esc-cnn")
-    assert (c.folds, c.seeds, str(c.policy), c.profile) == (5, (0,), "balance", "quick")
+    assert c.methods == DEFAULT_METHODS and {"none", "escgan", "de3dgan"} <= set(DEFAULT_METHODS)
+    assert c.classifiers == ("svm", "esc-cnn", "sa-st-net")
+    assert (c.folds, c.seeds, str(c.policy), c.profile) == (5, (0, 1), "balance", "quick")
+    assert c.folds * len(c.seeds) >= 10
+    reader = c.reader_config("synthetic")
+    assert (reader.n_subjects, reader.n_trials, reader.trial_s) == (3, 20, 20.0)
+    # the study's own overrides go on top of the default size, field by field
+    assert StudyConfig(dataset={"synthetic": {"trial_s": 8}}).reader_config("synthetic").n_subjects == 3
+
+
+def test_a_paper_method_brings_its_own_classifier_unless_classifiers_are_named():
+    assert StudyConfig(methods=("none", "escgan")).classifiers == ("svm", "esc-cnn")
+    assert StudyConfig(methods=("de3dgan",)).classifiers == ("svm", "esc-cnn", "sa-st-net")
+    assert StudyConfig(methods=("de3dgan",), classifiers=("svm",)).classifiers == ("svm",)
+    assert build_study(None, [], {"methods": ["escgan", "de3dgan"], "classifiers": None}).classifiers == (
+        "svm", "esc-cnn", "sa-st-net")
 
 
 def test_yaml_then_cli_then_set(tmp_path):

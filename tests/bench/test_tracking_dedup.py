@@ -47,3 +47,12 @@ def test_a_cell_logged_twice_counts_once_and_a_conflict_is_refused(store):
 def test_a_store_that_cannot_be_opened_is_one_config_error():
     with pytest.raises(ConfigError, match=r"cannot open the MLflow tracking store postgresql\+nodriver://u:\*\*\*@h/db"):
         Tracker("postgresql+nodriver://u:s3cret@h/db", "x")
+
+
+def test_a_cell_logged_as_n_a_by_an_earlier_version_and_again_today_counts_once(store):
+    tracker = Tracker(store, "renamed")
+    parent = tracker.ensure_parent("g", "group", {}, {"bench.group": "g"}, {})
+    for status in ("n/a", "not-applicable"):
+        tracker.log_cell(parent, "fold-0/seed-0", PARAMS, {}, {"bench.cell": "c0", "bench.status": status}, {})
+    table, _ = read_results(store, "renamed")
+    assert table["status"].tolist() == ["not-applicable"]

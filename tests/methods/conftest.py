@@ -4,6 +4,7 @@ import pytest
 
 from bench.context import context
 from bench.study import StudyConfig
+from tests.methods.generator_evidence import READER_SIZE
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +19,7 @@ def synthetic_fold(tmp_path_factory):
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("BENCH_CACHE_DIR", str(tmp_path_factory.mktemp("generator-cache")))
         ctx = context(StudyConfig(methods=("none",), classifiers=("esc-cnn",),
-                                  dataset={"synthetic": {"n_subjects": 3, "n_trials": 10}}), "synthetic")
+                                  dataset={"synthetic": {**READER_SIZE, "n_subjects": 3, "n_trials": 10}}), "synthetic")
         y, info = ctx.labels("valence")
         train = ctx.folds("valence", "trial-kfold", 0)[0].train
         return {"raw": ctx.views.real("raw", train), "de-grid": ctx.views.real("de-grid", train), "y": y[train],

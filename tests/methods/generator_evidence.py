@@ -15,9 +15,14 @@ import numpy as np
 from scipy.signal import welch
 
 from bench.seeding import torch_threads
+from bench.study import DATASET_DEFAULTS
 from datasets.features import DEFAULT_BANDS
 from datasets.grids import positions
-from datasets.synthetic import LEFT_FRONTAL, RIGHT_FRONTAL
+from datasets.synthetic import LEFT_FRONTAL, RIGHT_FRONTAL, SyntheticConfig
+
+READER_SIZE = {name: getattr(SyntheticConfig(), name) for name in DATASET_DEFAULTS["synthetic"]}
+"""The synthetic reader's own size (8 subjects x 20 trials x 20 s), which the generators' evidence was measured on,
+rather than the smaller one of a default study."""
 
 BAND_TOLERANCE = {"raw": 0.5, "de-grid": 0.35}
 """Largest allowed |mean synthetic - mean real| per band: natural-log band power (raw windows,

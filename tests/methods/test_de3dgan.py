@@ -117,8 +117,9 @@ def test_generated_frames_follow_their_own_trials_topography_and_band_power():
     """
     from bench.context import context
     from bench.study import StudyConfig
+    from tests.methods.generator_evidence import READER_SIZE
 
-    ctx = context(StudyConfig(), "synthetic")
+    ctx = context(StudyConfig(dataset={"synthetic": READER_SIZE}), "synthetic")
     y_all, info = ctx.labels("valence")
     train = ctx.folds("valence", "trial-kfold", 0)[0].train
     trial_id, position = ctx.groups.trial_id[train], ctx.groups.position[train]

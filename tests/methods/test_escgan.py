@@ -18,6 +18,7 @@ from bench.testing.contracts import INFO, toy_data
 from datasets.grids import hull_mask
 from methods.escgan import EscGan, EscganConfig, edit_targets, mixup_reversed
 from methods.gan.escgan_nets import EditingGenerator, TwoHeadDiscriminator
+from tests.methods.generator_evidence import READER_SIZE
 
 MASK = torch.from_numpy(hull_mask("deap"))
 
@@ -190,7 +191,7 @@ def test_train_mode_filter_replicates_the_reference_and_leaves_g_and_d_in_eval_m
 def test_edits_of_the_minority_class_look_like_it_to_an_independent_classifier():
     """85/15 synthetic valence: after a quick fit of the C-filter variant, edits into the minority class are read as that
     class by a logistic regression trained on real data, and none is a copy of a training window."""
-    ctx = context(StudyConfig(), "synthetic")
+    ctx = context(StudyConfig(dataset={"synthetic": READER_SIZE}), "synthetic")
     y_all, info = ctx.labels("valence")
     fold = ctx.folds("valence", "trial-kfold", 0)[0]
     X, y = ctx.views.real("de-grid", fold.train), y_all[fold.train]

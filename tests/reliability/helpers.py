@@ -14,8 +14,8 @@ TINY_SETS = ["--set", "dataset.synthetic.n_subjects=3", "--set", "dataset.synthe
 
 
 def tiny_run(out: Path, tracking_uri: str, experiment: str = "tiny", *extra: str) -> list[str]:
-    """``bench run`` arguments of a tiny study: none and noise with svm, two folds, no quality, no bar."""
-    return ["run", "--methods", "none,noise", "--classifiers", "svm", "--folds", "2", "--jobs", "1",
+    """``bench run`` arguments of a tiny study: none and noise with svm, two folds, one seed, no quality, no bar."""
+    return ["run", "--methods", "none,noise", "--classifiers", "svm", "--folds", "2", "--seeds", "0", "--jobs", "1",
             "--no-quality", "--experiment", experiment, "--tracking-uri", tracking_uri, "--out", str(out), "--quiet",
             *TINY_SETS, *extra]
 

@@ -40,6 +40,7 @@ def test_report_holds_every_table_and_figure_per_section(built):
     report, _ = built
     headings = [p for k, p in report.blocks if k == "h2"]
     assert headings == ["synthetic / valence / trial-kfold", "synthetic / valence / paper-escgan",
+                        "The leak: paper protocols against safe ones",
                         "Across datasets and classifiers: Friedman and Nemenyi"]
     titles = [p.title for k, p in report.blocks if k == "table"]
     assert sum(t.startswith("Leaderboard") for t in titles) == 2
@@ -124,6 +125,18 @@ def test_bad_input_is_named(tmp_path):
         parse_formats("md,pdf")
     with pytest.raises(ConfigError, match="not a column"):
         build(results(SCORES), metric="kappa")
+
+
+def test_a_status_pandas_would_read_as_missing_is_kept_or_named(tmp_path):
+    frame = results(SCORES)
+    frame.loc[0, ["status", "reason"]] = "not-applicable", "a de generator cannot feed a raw classifier"
+    frame.to_csv(tmp_path / "results.csv", index=False)
+    assert pd.read_csv(tmp_path / "results.csv")["status"].notna().all()  # today's name survives pandas' defaults
+    frame.loc[0, "status"] = "n/a"  # as earlier versions wrote it
+    frame.to_csv(tmp_path / "old.csv", index=False)
+    assert load_results(tmp_path / "old.csv").loc[0, "status"] == "not-applicable"
+    with pytest.raises(DataFormatError, match="status is empty in 1 of 18 rows.*keep_default_na=False"):
+        build(pd.read_csv(tmp_path / "old.csv"))
 
 
 def test_bench_report_from_a_results_file(tmp_path, capsys):

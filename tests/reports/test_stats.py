@@ -78,6 +78,19 @@ def test_too_few_pairs_and_all_ties_warn_and_say_so_in_the_table():
     assert len(caught) == 2
 
 
+def test_a_rule_broken_by_many_rows_is_one_warning_that_lists_them():
+    scores = {("none", "svm"): [0.5, 0.6, 0.7], ("none", "cnn"): [0.5, 0.6, 0.7]}
+    for method in ("smote", "noise", "mixup"):
+        scores.update({(method, "svm"): [0.6, 0.7, 0.8], (method, "cnn"): [0.4, 0.7, 0.8]})
+    with pytest.warns(StatsWarning) as caught:
+        wilcoxon_vs_baseline(results(scores))
+    assert len(caught) == 1
+    assert str(caught[0].message) == (
+        "fewer non-tied pairs with none than the 6 the Wilcoxon test needs to reach two-sided p < 0.05; add folds or "
+        "seeds (6 rows: synthetic/valence/trial-kfold/svm: smote (3), noise (3), mixup (3); "
+        "synthetic/valence/trial-kfold/cnn: smote (3), noise (3), mixup (3))")
+
+
 def test_pairs_are_matched_by_seed_and_fold_within_the_classifier():
     frame = results({("none", "svm"): NONE, ("smote", "svm"): SMOTE, ("none", "cnn"): SMOTE, ("smote", "cnn"): NONE},
                     seeds=2)

@@ -61,14 +61,14 @@ def test_leaky_protocols_get_a_dagger_and_a_footnote_in_every_format():
 
 def test_leaderboard_table_sorts_shows_the_gain_over_none_and_lists_na_rows_last():
     frame = results(SCORES)
-    na = frame.iloc[[0]].assign(method="grid-gan", status="n/a", reason="a de-grid generator cannot feed svm",
+    na = frame.iloc[[0]].assign(method="grid-gan", status="not-applicable", reason="a de-grid generator cannot feed svm",
                                 balanced_accuracy=np.nan)
     table = leaderboard_table(part(pd.concat([frame, na])))
     names = [name for name, _ in table.rows]
     assert names[0] == "smote" and names[-1] == "grid-gan"
     smote = table.rows[0][1]
     assert smote[0].text == "svm" and smote[table.columns.index("Δ none")].text == "+0.200" and smote[1].mark == "best"
-    assert "n/a: a de-grid generator cannot feed svm" in dict(table.rows)["grid-gan"][1].text
+    assert "not-applicable: a de-grid generator cannot feed svm" in dict(table.rows)["grid-gan"][1].text
 
 
 def test_robust_columns_parse_attack_eps_and_metric():
