@@ -11,14 +11,16 @@ from pathlib import Path
 import pytest
 from mlflow.tracking import MlflowClient
 
-from bench.study_lock import LOCK_NAME
+from bench.executor import _references_folder
+from bench.study_lock import LOCK_NAME, writer_id
 from bench.tracking import WRITER_TAG, Tracker
 from tests.reliability.helpers import bench_process, python_process, tiny_run
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads processes from /proc (Linux)")
 
-SEEDS = ["--seeds", "0,1,2,3,4"]
-"""Twenty cells: enough that the run is still going when the signal comes."""
+SEEDS = ["--seeds", "0,1,2"]
+N_CELLS = 12
+"""Twelve cells: enough that the run is still going when the signal comes."""
 
 
 def _ppid(pid: int) -> int | None:
@@ -61,11 +63,9 @@ def test_sigkill_of_the_main_process_leaves_no_worker_alive(tmp_path):
     assert len(children) >= 3, "the run finished before it could be killed"
     _wait_for(lambda: not any(_ppid(pid) is not None for pid in children), 10, f"processes {children} to end")
     left = list(Path(tempfile.gettempdir()).glob(f".bench-references.*-{run.pid}.*.partial"))
-    rerun = bench_process(tiny_run(tmp_path / "out", f"sqlite:///{tmp_path}/mlflow.db", "kill9", "--seeds", "0"),
-                          tmp_path)
-    _, err = rerun.communicate(timeout=120)
-    assert rerun.returncode == 0, err[-3000:]
-    assert not any(p.exists() for p in left)  # the killed run's temporary folder is removed by the next run
+    assert left  # the killed run could not remove its temporary folder ...
+    with _references_folder():  # ... the next --jobs run does
+        assert not any(p.exists() for p in left)
 
 
 def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(tmp_path):
@@ -80,19 +80,19 @@ def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(t
     assert "terminated (SIGTERM): finished cells are saved" in err and "Traceback" not in err
     assert not (out / LOCK_NAME).exists()
     done = len(list((out / "cells").glob("*.json")))
-    assert 0 < done < 20
+    assert 0 < done < N_CELLS
 
     gone = python_process("pass", tmp_path)  # a process that ran and ended: the writer of a run left RUNNING
     gone.wait(timeout=60)
     tracker = Tracker(uri, "term")
-    host = tracker.client.get_run(next(iter(tracker.parent_runs().values()))).data.tags[WRITER_TAG].rpartition(":")[0]
+    host = writer_id().rpartition(":")[0]
     stale = tracker.client.create_run(tracker.experiment_id, run_name="killed while logging",
                                       tags={WRITER_TAG: f"{host}:{gone.pid}"}).info.run_id
 
     rerun = bench_process(tiny_run(out, uri, "term", *SEEDS), tmp_path)
     _, err = rerun.communicate(timeout=180)
     assert rerun.returncode == 0, err[-3000:]
-    assert f"{20 - done} cells computed, {done} already done (skipped)" in err
+    assert f"{N_CELLS - done} cells computed, {done} already done (skipped)" in err
     client = MlflowClient(uri)
     assert client.get_run(stale).info.status == "KILLED"
     assert "marked KILLED" in err
