@@ -10,8 +10,11 @@ overrides any single one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +32,16 @@ FIT_CACHE_HELP = ("load generator fits made before (same windows, settings and c
 
 EXIT_FAILED_CELLS = 1
 EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_TERMINATED = 143  # SIGTERM (128 + SIGTERM)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread so that it unwinds like Ctrl-C (finished cells kept, locks released)."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
 
 
 def _names(text: str) -> list[str]:
@@ -253,11 +266,16 @@ def command_run(args: argparse.Namespace) -> int:
         from dataclasses import replace
 
         configs = [replace(c, out=str(Path(c.out) / "-".join(c.datasets))) for c in configs]
-    from bench.preflight import check_run
+    from bench.preflight import check_run, check_writable
+    from bench.study_lock import StudyLock
 
-    for config in configs:  # every study's stores and folders, before any computes
-        check_run(config)
-    return max(_run_one(config, args.quiet) for config in configs)
+    with contextlib.ExitStack() as locks:
+        for config in configs:  # one writer per study: refused before anything is opened
+            check_writable(config.out, "--out")
+            locks.enter_context(StudyLock(config.out))
+        for config in configs:  # every study's stores and folders, before any computes
+            check_run(config)
+        return max(_run_one(config, args.quiet) for config in configs)
 
 
 def _run_one(config: Any, quiet: bool) -> int:
@@ -354,11 +372,23 @@ def command_list() -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point; returns the exit code (0 ok, 1 some cells failed, 2 bad input).
+    """Entry point; returns the exit code (0 ok, 1 some cells failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM).
 
-    Bad input is reported before anything is computed (:mod:`bench.preflight`), as one line.
+    Bad input is reported before anything is computed (:mod:`bench.preflight`), as one line. SIGTERM
+    is handled like Ctrl-C: what finished is kept, a line says how to resume.
     """
     args = _parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # signal handlers belong to the main thread
+        return _main(args)
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
+    try:
+        return _main(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _main(args: argparse.Namespace) -> int:
+    """:func:`main` once the arguments are parsed (and SIGTERM handled)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     mask_logs()  # no log line shows a URL's password
     try:
@@ -372,9 +402,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BenchError as e:
         print(f"error: {mask_text(str(e))}", file=sys.stderr)
         return EXIT_USAGE
-    except KeyboardInterrupt:
-        print("\ninterrupted: finished cells are saved; run the same command again to resume", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as e:
+        how = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
+        print(f"\n{how}: finished cells are saved; run the same command again to resume", file=sys.stderr)
+        return EXIT_TERMINATED if isinstance(e, Terminated) else EXIT_INTERRUPTED
     except Exception:  # a crash: its traceback, with any URL's password masked
         import traceback
 

@@ -55,3 +55,7 @@ class LeakageError(BenchError, AssertionError):
 
 class NotFittedError(BenchError, AttributeError):
     """A component was asked to sample or predict before ``fit``."""
+
+
+class StudyLockedError(BenchError):
+    """Another ``bench run`` is writing the same output folder."""

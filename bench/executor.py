@@ -16,9 +16,14 @@ cluster's) plugs in by implementing :class:`Executor`'s ``run``.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
+import os
 import queue
+import shutil
 import tempfile
+import threading
+import time
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import astuple, dataclass
@@ -26,6 +31,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from bench.cell import Cell, CellCaches, References, compute_cell
+from bench.integrity import clean_partials, partial_path
 from bench.results import ResultRow
 from bench.study import StudyConfig, with_runtime
 
@@ -97,8 +103,12 @@ class LocalExecutor:
 class PoolExecutor:
     """Units spread over ``workers`` spawned processes; every finished cell comes back through a queue at once.
 
-    An interrupted study loses only the cells being computed. The workers share the folds'
-    reference classifiers through a temporary folder (:class:`~bench.cell.References`).
+    An interrupted study loses only the cells being computed: on Ctrl-C, SIGTERM or an error the
+    workers are terminated at once. Each worker watches its parent and exits when it is gone, so a
+    ``kill -9`` of the main process leaves no worker behind. The workers share the folds' reference
+    classifiers through a temporary folder (:class:`~bench.cell.References`), named as a partial
+    write of this process (:func:`bench.integrity.partial_path`): removed when the run ends, and
+    by the next run when this process was killed.
     """
 
     def __init__(self, workers: int) -> None:
@@ -109,9 +119,9 @@ class PoolExecutor:
         spawn = multiprocessing.get_context("spawn")  # forking a process that has started torch threads can hang
         rows = spawn.Queue()
         n_cells = sum(len(unit.cells) for unit in units)
-        with tempfile.TemporaryDirectory(prefix="bench-references-") as shared:
+        with _references_folder() as shared:
             pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=spawn, initializer=_start_worker,
-                                       initargs=(rows, shared))
+                                       initargs=(rows, str(shared), os.getpid()))
             try:
                 futures = [pool.submit(_compute_unit, config, unit, study) for unit in units]
                 for _ in range(n_cells):
@@ -124,6 +134,10 @@ class PoolExecutor:
                             if broken is not None:
                                 raise broken.exception()
                     yield row
+            except BaseException:  # Ctrl-C, SIGTERM, an error, or the caller stopped: do not wait for the units
+                for process in list((pool._processes or {}).values()):
+                    process.terminate()
+                raise
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)
 
@@ -134,14 +148,39 @@ def executor_for(config: StudyConfig, n_units: int, caches: CellCaches | None = 
     return PoolExecutor(workers) if workers > 1 else LocalExecutor(caches)
 
 
+@contextlib.contextmanager
+def _references_folder() -> Iterator[Path]:
+    """A fresh folder for the workers' references, removed at the end; those left by killed runs are removed first."""
+    root = Path(tempfile.gettempdir())
+    clean_partials(root)
+    folder = partial_path(root / "bench-references")
+    folder.mkdir()
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+_PARENT_POLL_S = 0.5
+"""How often a pool worker checks that its parent still runs."""
+
 _WORKER: tuple[Any, CellCaches] | None = None
 """A pool worker process's result queue and caches (set by :func:`_start_worker` in that process only)."""
 
 
-def _start_worker(rows: Any, shared: str) -> None:
-    """Initialise a worker process: its result queue and caches, sharing references through ``shared``."""
+def _start_worker(rows: Any, shared: str, parent: int) -> None:
+    """Initialise a worker process: its result queue and caches (sharing references through ``shared``),
+    and a thread that ends the process when ``parent`` (the main process's id) is gone."""
     global _WORKER
+    threading.Thread(target=_watch_parent, args=(parent,), name="bench-watch-parent", daemon=True).start()
     _WORKER = (rows, CellCaches(references=References(Path(shared))))
+
+
+def _watch_parent(parent: int) -> None:
+    """Exit this process as soon as its parent is no longer ``parent`` (it died and we were adopted)."""
+    while os.getppid() == parent:
+        time.sleep(_PARENT_POLL_S)
+    os._exit(1)
 
 
 def _compute_unit(config: StudyConfig, unit: Unit, study: str) -> None:

@@ -97,7 +97,7 @@ def record_checksum(data: Any) -> str:
 # Partial writes
 
 
-_HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
+HOST = re.sub(r"[^A-Za-z0-9_-]", "_", socket.gethostname()) or "host"
 _PARTIAL = re.compile(r"^\..+\.(?P<host>[A-Za-z0-9_-]+)-(?P<pid>\d+)\.[0-9a-f]{8}\.partial$")
 
 
@@ -108,10 +108,11 @@ def partial_path(final: Path) -> Path:
     writer still runs.
     """
     final = Path(final)
-    return final.parent / f".{final.name}.{_HOST}-{os.getpid()}.{secrets.token_hex(4)}.partial"
+    return final.parent / f".{final.name}.{HOST}-{os.getpid()}.{secrets.token_hex(4)}.partial"
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether process ``pid`` of this host runs (another user's process counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -142,7 +143,7 @@ def clean_partials(folder: Path) -> list[Path]:
             old = now - entry.lstat().st_mtime > STALE_AFTER_S
         except OSError:
             continue
-        if (m["host"] == _HOST and not _alive(int(m["pid"]))) or old:
+        if (m["host"] == HOST and not pid_alive(int(m["pid"]))) or old:
             if entry.is_dir() and not entry.is_symlink():
                 shutil.rmtree(entry, ignore_errors=True)
             else:

@@ -4,7 +4,8 @@ A study expands into cells (:mod:`bench.cell`), planned so that one method's fol
 classifiers, stay together; the cells not yet recorded are grouped into units and handed to an
 executor (:mod:`bench.executor`: this process, or ``--jobs N`` worker processes). Every row is
 saved and logged from this process as it arrives (:mod:`bench.tracking`), so an interrupted study
-resumes where it stopped.
+resumes where it stopped. One process at a time writes a study's output folder
+(:mod:`bench.study_lock`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from bench.executor import Keyed, executor_for, units
 from bench.results import FAILED, CellStore, ResultRow, results_table, write_table
 from bench.robustness import covers, restrict
 from bench.study import StudyConfig
+from bench.study_lock import StudyLock
 from bench.summary import summarize
 
 
@@ -71,7 +73,19 @@ def run_study(config: StudyConfig, progress: Callable[[int], Any] | None = None)
     Returns
     -------
     StudyResult
+
+    Raises
+    ------
+    StudyLockedError
+        Another process is running a study into ``config.out`` (:class:`bench.study_lock.StudyLock`).
     """
+    Path(config.out).mkdir(parents=True, exist_ok=True)
+    with StudyLock(config.out):
+        return _run_locked(config, progress)
+
+
+def _run_locked(config: StudyConfig, progress: Callable[[int], Any] | None) -> StudyResult:
+    """:func:`run_study` while holding the study's lock."""
     from bench.tracking import StudyLog  # mlflow is imported by the main process only
 
     caches = CellCaches()

@@ -8,6 +8,9 @@ Layout of a study in MLflow (one experiment per study):
   leaderboard. Tags: ``bench.group`` (group key), ``bench.status``, ``bench.leaky``, and the
   quality gate's verdict ``bench.gate`` (``pass``, ``fail``, empty where nothing was measured)
   with ``bench.gate_reason`` (:mod:`bench.gate`).
+- every run a ``bench run`` creates names its process in the ``bench.writer`` tag (``host:pid``):
+  runs left RUNNING by a process that was killed are marked KILLED when the study runs again
+  (:meth:`Tracker.close_stale_runs`).
 - a **nested run** per cell (fold x seed), named ``fold-0/seed-0``, with the flattened cell config
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
   ``confusion_matrix.json`` and ``config.yaml``. Scores under attack are the table's
@@ -64,9 +67,11 @@ from bench.registry import PROTOCOLS
 from bench.results import current_status, unique_cells
 from bench.robustness import eps_label
 from bench.study import StudyConfig
+from bench.study_lock import writer_gone, writer_id
 from bench.summary import GROUP
 from bench.urls import database_file, mask_logs, mask_text, mask_url, sqlite_holds
 
+log = logging.getLogger(__name__)
 mask_logs(logging.getLogger("mlflow"))  # MLflow's own handler prints its log lines
 
 CELL_TAG = "bench.cell"
@@ -78,6 +83,7 @@ STUDY_TAG = "bench.optuna_study"
 STORAGE_TAG = "bench.optuna_storage"
 TRIAL_TAG = "bench.optuna_trial"
 STATE_TAG = "bench.trial_state"
+WRITER_TAG = "bench.writer"
 _RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 _BATCH = 100  # MLflow's limit of params per log_batch call
 
@@ -187,6 +193,18 @@ class Tracker:
                 out.setdefault(key, []).append(run.info.run_id)
         return out
 
+    def close_stale_runs(self) -> list[str]:
+        """Mark KILLED the experiment's RUNNING runs whose writer (``bench.writer`` tag) was a process of
+        this host that no longer runs (killed while logging); return their ids.
+
+        Runs of live processes, and of other hosts (which cannot be checked), are left as they are.
+        """
+        stale = [run.info.run_id for run in self._runs("attributes.status = 'RUNNING'")
+                 if writer_gone(run.data.tags.get(WRITER_TAG, ""))]
+        for run_id in stale:
+            self.client.set_terminated(run_id, "KILLED")
+        return stale
+
     def parent_runs(self) -> dict[str, str]:
         """``bench.group`` tag -> run id of the experiment's parent run (the oldest, should there be several)."""
         found: dict[str, Any] = {}
@@ -210,7 +228,8 @@ class Tracker:
         if existing:
             known[group_key] = existing[0].info.run_id
             return known[group_key]
-        run = self.client.create_run(self.experiment_id, run_name=name, tags={GROUP_TAG: group_key, **tags})
+        run = self.client.create_run(self.experiment_id, run_name=name,
+                                     tags={GROUP_TAG: group_key, WRITER_TAG: writer_id(), **tags})
         self._log(run.info.run_id, params=params)
         oldest = self._group_parents(group_key)[0].info.run_id
         if oldest != run.info.run_id:
@@ -232,7 +251,8 @@ class Tracker:
         """
         for run_id in replace:
             self.client.delete_run(run_id)
-        run = self.client.create_run(self.experiment_id, run_name=name, tags={PARENT_TAG: parent_id, **tags})
+        run = self.client.create_run(self.experiment_id, run_name=name,
+                                     tags={PARENT_TAG: parent_id, WRITER_TAG: writer_id(), **tags})
         run_id = run.info.run_id
         self._log(run_id, params=params, metrics=metrics)
         self._log_series(run_id, series)
@@ -361,6 +381,10 @@ class StudyLog:
     def __init__(self, config: StudyConfig, contexts: Mapping[str, Any]) -> None:
         self.config, self.contexts = config, contexts
         self.tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+        stale = self.tracker.close_stale_runs()
+        if stale:
+            log.warning("marked KILLED %d run(s) of experiment %r left RUNNING by a bench run that was killed: %s",
+                        len(stale), config.experiment, ", ".join(stale))
         self.logged = self.tracker.logged_cells()
         self.parents = self.tracker.parent_runs()
 

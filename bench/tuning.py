@@ -27,6 +27,7 @@ others the running mean over the outer folds scored so far (step = outer fold).
 Studies live in an Optuna RDB storage (a SQLite file by default, any SQLAlchemy URL otherwise):
 several ``bench tune`` processes, on one machine or many, pointed at the same storage and study
 name share the study (Optuna's own distributed mode), and running the command again resumes it.
+A trial whose worker was killed is failed through its missing heartbeat and retried once.
 Each study is a parent run in MLflow with a nested run per trial (see :mod:`bench.tracking`).
 """
 
@@ -37,6 +38,7 @@ import math
 import os
 import re
 import time
+import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -45,6 +47,7 @@ from typing import Any
 import numpy as np
 import optuna
 import yaml
+from optuna.storages import RetryFailedTrialCallback
 
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
@@ -525,11 +528,23 @@ def _pruner(name: str) -> optuna.pruners.BasePruner:
     return optuna.pruners.NopPruner()
 
 
-def _storage(url: str) -> optuna.storages.RDBStorage:
-    """Optuna's RDB storage; SQLite waits up to a minute for a lock held by another worker."""
+HEARTBEAT_S = 60
+"""Seconds between the heartbeats of a running trial; one silent for twice as long is failed and retried."""
+
+
+def _storage(url: str, heartbeat_s: int = HEARTBEAT_S) -> optuna.storages.RDBStorage:
+    """Optuna's RDB storage; SQLite waits up to a minute for a lock held by another worker.
+
+    Running trials send a heartbeat every ``heartbeat_s`` seconds. A trial whose worker was killed
+    stops beating: the next worker to start a trial marks it FAIL after ``2 * heartbeat_s`` seconds
+    and queues it again once with the same parameters (Optuna's ``RetryFailedTrialCallback``).
+    """
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine)
+        with warnings.catch_warnings():  # the heartbeat is marked experimental since Optuna 2.9
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat_s,
+                                              failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
     except Exception as e:  # SQLAlchemy: bad URL, missing driver, unreachable server
         reason = mask_text(" ".join(f"{type(e).__name__}: {e}".split())[:300])
         raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({reason}); pass "

@@ -15,7 +15,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bench", "datasets", "methods", "reports")
 LAYERS = {
     "core": ("bench", "bench.errors", "bench.registry", "bench.config", "bench.components", "bench.seeding",
-             "bench.lazy", "bench.standardisation", "bench.urls", "bench.integrity"),
+             "bench.lazy", "bench.standardisation", "bench.urls", "bench.integrity", "bench.study_lock"),
     "components": ("datasets", "methods", "bench.classifiers"),
     "evaluation": ("bench.protocols", "bench.policy", "bench.metrics", "bench.quality", "bench.fold_quality",
                    "bench.quality_files", "bench.attacks", "bench.robustness", "bench.gate", "bench.results",
