@@ -29,6 +29,7 @@ import numpy as np
 from bench.components import DataInfo
 from bench.config import config_hash, to_dict
 from bench.context import Contexts, DataContext, Split
+from bench.epoch_scores import LastEpochs
 from bench.errors import BenchError, IncompatibleError
 from bench.fit_cache import FitInputs, Fitted, load_or_fit
 from bench.fold_quality import class_profiles, classifier_metrics, sample_metrics
@@ -75,6 +76,8 @@ def cell_params(config: StudyConfig, cell: Cell) -> dict[str, Any]:
         "reader": to_dict(config.reader_config(cell.dataset)),
         "segment": to_dict(config.segment), "features": to_dict(config.features), "labels": to_dict(config.labels),
         "code_version": CODE_VERSION,
+        **{name: to_dict(getattr(config, name)) for name in ("quality_vs_test", "epoch_metrics", "hard_case")
+           if getattr(config, name)},  # only when set, so the keys of earlier results stay valid
     }
 
 
@@ -334,6 +337,8 @@ class _Job:
             return
         if on_classifier is not None:
             on_classifier(classifier)
+        last = (LastEpochs(config.epoch_metrics, ctx.views.real(clf_rep, split.test), y_test, info.n_classes)
+                .install(classifier) if config.epoch_metrics and self.full and "on_epoch" in classifier.hooks else None)
         clf_rng = self.classifier_rng()
         x_train = ctx.views.real(clf_rep, split.train)
         made = None
@@ -366,6 +371,8 @@ class _Job:
         row.n_train, row.n_synthetic, row.n_test = len(split.train), len(y_syn), len(split.test)
         row.minority_class = minority
         row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
+        if last is not None:
+            row.metrics.update(last.summary())
         row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
         row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s,
                      **({} if fit_load_s is None else {"fit_load_s": fit_load_s})}
@@ -377,7 +384,8 @@ class _Job:
             row.quality.update(classifier_metrics(
                 reference, lambda: self.new_classifier(info),
                 ctx.views.convert(made.quality_x, method_rep, clf_rep), made.quality_y, x_train[: len(split.train)],
-                x_test, y_test, info.n_classes, split.seeds.rng(cell.method, cell.classifier, "tstr")))
+                x_test, y_test, info.n_classes, split.seeds.rng(cell.method, cell.classifier, "tstr"),
+                vs_test=config.quality_vs_test))
             row.times["quality_s"] = made.quality_s + time.perf_counter() - tic
         if self.full and config.attacks:
             tic = time.perf_counter()

@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                       help="wall-clock seconds each generator fit may take; it stops earlier when its inner validation "
                            "signal plateaus (default: the profile's)")
     settings = run.add_argument_group("settings")
+    settings.add_argument("--preset", help="start from a paper's settings: escgan-paper, de3dgan-paper (bench list "
+                                           "shows them; every other option and --set overrides them)")
     settings.add_argument("--config", help="YAML file of settings (e.g. best.yaml from bench tune)")
     settings.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
                           help="override one setting, e.g. folds=3, method.smote.k_neighbors=3, "
@@ -100,10 +102,13 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--force", action="store_true", default=None, help="recompute cells that already finished")
     out.add_argument("--fit-cache", action=argparse.BooleanOptionalAction, help=FIT_CACHE_HELP)
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    out.add_argument("--dry-run", action="store_true",
+                     help="print the resolved study as YAML and the planned cells (not-applicable pairs and why), "
+                          "then stop: no data file is read, nothing is trained")
 
     _tune_parser(sub)
     _report_parser(sub)
-    sub.add_parser("list", help="every registered dataset, method, classifier, protocol and attack")
+    sub.add_parser("list", help="every registered dataset, method, classifier, protocol and attack, and the presets")
     return parser
 
 
@@ -237,23 +242,40 @@ def _progress(quiet: bool) -> Any:
 
 
 def command_run(args: argparse.Namespace) -> int:
+    from bench.dry_run import describe
+    from bench.presets import build_studies
+
+    configs = build_studies(args.preset, args.config, args.sets, {k: getattr(args, k) for k in _STUDY_OPTIONS})
+    if args.dry_run:
+        print("\n\n".join(describe(config) for config in configs))
+        return 0
+    if len(configs) > 1:  # a preset set datasets apart: one study (and results folder) each
+        from dataclasses import replace
+
+        configs = [replace(c, out=str(Path(c.out) / "-".join(c.datasets))) for c in configs]
     from bench.preflight import check_run
+
+    for config in configs:  # every study's stores and folders, before any computes
+        check_run(config)
+    return max(_run_one(config, args.quiet) for config in configs)
+
+
+def _run_one(config: Any, quiet: bool) -> int:
+    """Run one study, print its leaderboard and write its report; the exit code."""
     from bench.runner import run_study
-    from bench.study import build_study
     from reports.leaderboard import format_leaderboard
 
-    config = build_study(args.config, args.sets, {k: getattr(args, k) for k in _STUDY_OPTIONS})
-    check_run(config)
     if config.tuned_from:
         print(f"config tuned in {config.tuned_from}", file=sys.stderr)
     print(f"study {config.experiment!r}: datasets {', '.join(config.datasets)}; tasks {', '.join(config.tasks)}; "
           f"protocols {', '.join(config.protocols)}; {len(config.methods)} methods x {len(config.classifiers)} "
-          f"classifiers; seeds {list(config.seeds)}; profile {config.profile}; policy {config.policy}", file=sys.stderr)
+          f"classifiers; seeds {list(config.seeds)}; profile {config.profile}; policy {config.policy}"
+          + (f"; preset {config.preset}" if config.preset else ""), file=sys.stderr)
     if config.attacks:
         print(f"attacks {', '.join(config.attacks)} at eps {', '.join(map(str, config.eps))} (training standard "
               "deviations per feature) on every torch classifier's test fold", file=sys.stderr)
     tic = time.perf_counter()
-    result = run_study(config, progress=_progress(args.quiet))
+    result = run_study(config, progress=_progress(quiet))
     print(format_leaderboard(result.summary))
     print(f"\n{result.computed} cells computed, {result.skipped} already done (skipped), {result.failed} failed "
           f"in {time.perf_counter() - tic:.0f} s", file=sys.stderr)
@@ -310,6 +332,7 @@ def command_tune(args: argparse.Namespace) -> int:
 
 
 def command_list() -> int:
+    from bench.presets import describe as describe_presets
     from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS
 
     for title, registry in (("datasets", DATASETS), ("methods", METHODS), ("classifiers", CLASSIFIERS),
@@ -324,6 +347,9 @@ def command_list() -> int:
             if getattr(cls, "own_classifier", ""):
                 line += f"  [own classifier {cls.own_classifier}: in the study when --classifiers is not given]"
             print(f"  {name:<18}{line}")
+    print("presets (bench run --preset NAME; docs/presets.md):")
+    for name, line in describe_presets().items():
+        print(f"  {name:<18}{line}")
     return 0
 
 

@@ -158,6 +158,12 @@ class Method(Component):
     the fitted object in the fit cache (:mod:`bench.fit_cache`) and loads it instead of fitting
     again. Everything the object holds after :meth:`fit` must survive ``torch.save``.
 
+    A method that can make only a bounded number of distinct windows (a filter that rejects
+    edits, a deterministic generator with one output per training frame) sets ``bounded_output``:
+    its :meth:`sample` may return fewer windows of a class than asked for, never repeats to make
+    up the count, and records ``asked`` and ``kept`` in :attr:`stats_`; the study's quality gate
+    (:mod:`bench.gate`) fails such a row with the counts.
+
     Attributes
     ----------
     stats_ : dict of str to float
@@ -171,6 +177,7 @@ class Method(Component):
     paper_recipe: ClassVar[bool] = False
     own_classifier: ClassVar[str] = ""
     cache_fit: ClassVar[bool] = False
+    bounded_output: ClassVar[bool] = False
     stats_: dict[str, float] = {}  # noqa: RUF012 - replaced, never mutated, by subclasses
 
     @classmethod
@@ -203,7 +210,7 @@ class Method(Component):
         raise NotImplementedError
 
     def sample(self, n_per_class: Mapping[int, int], *, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        """Exactly ``n_per_class[c]`` synthetic windows of each class ``c``.
+        """``n_per_class[c]`` synthetic windows of each class ``c`` (at most that many with ``bounded_output``).
 
         Returns
         -------

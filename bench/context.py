@@ -13,6 +13,7 @@ import numpy as np
 
 from bench.components import DataInfo
 from bench.config import config_hash
+from bench.hard_case import selected_windows, thin_fold
 from bench.protocols import Fold, SplitGroups
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
 from bench.seeding import SeedScope
@@ -105,8 +106,13 @@ class DataContext:
         key = (task, protocol, seed)
         if key not in self._folds:
             y, _ = self.labels(task)
-            rng = self.seeds(task, protocol, seed).rng("split")
-            self._folds[key] = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, rng)
+            seeds = self.seeds(task, protocol, seed)
+            folds = PROTOCOLS.get(protocol)().split(self.groups, y, self.config.folds, seeds.rng("split"))
+            if (hard := self.config.hard_case) is not None:  # the hard-case protocol thins the training folds
+                quadrant = self.labels("quadrant")[0] if hard.select == "quadrant" else y
+                selected = selected_windows(hard, y, quadrant)
+                folds = [thin_fold(f, selected, hard.keep, seeds.rng("hard-case", f.name)) for f in folds]
+            self._folds[key] = folds
         return self._folds[key]
 
     def fold(self, task: str, protocol: str, seed: int, index: int) -> Split:

@@ -135,7 +135,7 @@ def class_profiles(x_syn: np.ndarray, y_syn: np.ndarray, x_train: np.ndarray, y_
 
 def classifier_metrics(reference: Classifier | None, make_classifier: Callable[[], Classifier], x_syn: np.ndarray,
                        y_syn: np.ndarray, x_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, n_classes: int,
-                       rng: np.random.Generator) -> dict[str, float]:
+                       rng: np.random.Generator, vs_test: bool = False) -> dict[str, float]:
     """Quality of synthetic windows as classifiers see them, in the classifier's representation.
 
     Parameters
@@ -155,19 +155,30 @@ def classifier_metrics(reference: Classifier | None, make_classifier: Callable[[
         The real test fold.
     n_classes : int
     rng : numpy Generator
-        Seeds the TSTR classifier's fit.
+        Seeds the TSTR classifier's fit and the kernel distance's subsets.
+    vs_test : bool
+        Also compare with the test fold's features (``frechet_test``, ``kid_test``), as ESC-GAN's
+        reference computes FID and KID (``train_gan.py``): a report, never a selection signal.
 
     Returns
     -------
     dict
-        ``frechet`` (synthetic vs real training windows), ``tstr_balanced_accuracy``,
-        ``real_balanced_accuracy`` (the reference's) and ``tstr_ratio`` (:func:`bench.gate.tstr_ratio`).
+        ``frechet`` and ``kid`` (synthetic vs real training windows; NaN without features),
+        ``tstr_balanced_accuracy``, ``real_balanced_accuracy`` (the reference's), ``tstr_ratio``
+        (:func:`bench.gate.tstr_ratio`) and, with ``vs_test``, ``frechet_test`` and ``kid_test``.
     """
-    frechet = real = np.nan
+    out = {"frechet": np.nan, "kid": np.nan}
+    real = np.nan
     if reference is not None:
         real = classification_metrics(y_test, reference.predict_proba(x_test), n_classes)["balanced_accuracy"]
-        if hasattr(reference, "features"):
-            frechet = quality.frechet_distance(reference.features(x_syn), reference.features(x_train))
+    if reference is not None and hasattr(reference, "features"):
+        f_syn = reference.features(x_syn)
+        for suffix, x_real in (("", x_train), ("_test", x_test))[: 1 + vs_test]:
+            f_real = reference.features(x_real)
+            out[f"frechet{suffix}"] = quality.frechet_distance(f_syn, f_real)
+            out[f"kid{suffix}"] = quality.kernel_distance(f_syn, f_real, rng=rng)
+    elif vs_test:
+        out.update(frechet_test=np.nan, kid_test=np.nan)
     tstr = quality.tstr_score(make_classifier, x_syn, y_syn, x_test, y_test, n_classes, rng=rng)
-    return {"frechet": float(frechet), "tstr_balanced_accuracy": float(tstr), "real_balanced_accuracy": float(real),
-            "tstr_ratio": float(tstr_ratio(tstr, real))}
+    return {**{k: float(v) for k, v in out.items()}, "tstr_balanced_accuracy": float(tstr),
+            "real_balanced_accuracy": float(real), "tstr_ratio": float(tstr_ratio(tstr, real))}

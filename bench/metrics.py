@@ -82,7 +82,8 @@ def classification_metrics(
         ``y_true``, as :func:`sklearn.metrics.balanced_accuracy_score`); ``macro_f1`` (over the
         classes present in ``y_true`` or predicted); ``recall_<k>`` for every class ``k``, NaN
         when ``k`` is absent from ``y_true``; ``minority_recall`` (only when ``minority`` is
-        given); ``auroc``: for two classes the AUROC of ``proba[:, 1]``, otherwise the
+        given); ``f1``: for two classes the binary F1 of class 1 (as DE-3DGAN's reference reports,
+        ``sklearn.metrics.f1_score`` with its defaults), NaN for more classes; ``auroc``: for two classes the AUROC of ``proba[:, 1]``, otherwise the
         one-vs-rest macro AUROC, NaN when a class is absent from ``y_true`` (one of its
         one-vs-rest terms is then undefined); ``n``: the number of samples.
 
@@ -105,6 +106,7 @@ def classification_metrics(
         if not 0 <= minority < n_classes:
             raise ConfigError(f"minority must be a class in 0..{n_classes - 1}, got {minority}")
         out["minority_recall"] = float(recall[minority])
+    out["f1"] = float(skm.f1_score(y_true, y_pred, pos_label=1, zero_division=0.0)) if n_classes == 2 else float("nan")
     out["auroc"] = _auroc(y_true, proba, n_classes)
     out["n"] = float(y_true.size)
     return out

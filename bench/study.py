@@ -27,6 +27,7 @@ from typing import Any
 from bench.config import PROFILES, ComponentConfig, apply_sets, config_hash, from_dict, load_yaml, to_dict
 from bench.errors import ConfigError
 from bench.gate import GateRule
+from bench.hard_case import HardCase
 from bench.policy import Policy
 from bench.registry import ATTACKS, CLASSIFIERS, DATASETS, METHODS, PROTOCOLS, Registry
 from bench.robustness import eps_label
@@ -41,7 +42,7 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
 RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "fit_cache",
-                  "tuned_from", "gate")
+                  "tuned_from", "gate", "preset")
 """Fields that decide where and how fast a study runs, record provenance or judge its results, not what it
 computes (not hashed)."""
 
@@ -127,6 +128,19 @@ class StudyConfig:
     fit_budget : float or None
         Wall-clock seconds each generator fit may take (``--fit-budget``): sets ``fit_budget_s``
         of every generator whose ``method`` overrides do not set it (None: the profile's).
+    quality_vs_test : bool
+        Also compare the synthetic windows with the **test** fold in the no-augmentation
+        classifier's features (``quality.frechet_test``, ``quality.kid_test``), as ESC-GAN's
+        reference computes FID and KID (``train_gan.py``). A report only: selecting or stopping
+        on these would leak the test fold.
+    epoch_metrics : int
+        Score the test fold after each of the last N training epochs of every torch classifier and
+        report the mean and max over them (``last_mean_<metric>``, ``last_max_<metric>``), as
+        DE-3DGAN's reference does with N = 100 (``Finetune_Classifier_Valence.py``). 0: off. The
+        max is selected on the test fold (optimistic); the per-epoch scores never steer training.
+    hard_case : HardCase or None
+        The hard-case protocol (:mod:`bench.hard_case`): thin one class or quadrant of every
+        training fold (YAML ``hard_case: {select: quadrant, value: 0, keep: 0.3}``).
     gate : GateRule
         The quality gate every augmenting leaderboard row is held to (:mod:`bench.gate`; YAML
         ``gate: {ratio: 0.9, fold_floor: 0.8}``, ``--set gate.ratio=0.8``): its verdict is the
@@ -158,6 +172,9 @@ class StudyConfig:
     tuned_from : str or None
         Provenance of a config written by ``bench tune``: ``<optuna storage>#<study>#trial-<n>``
         (recorded as the ``bench.tuned_from`` tag of the MLflow parent runs and in ``study.yaml``).
+    preset : str or None
+        The preset the settings started from (``--preset``, :mod:`bench.presets`); provenance only,
+        every setting it made is in the config itself.
     """
 
     datasets: tuple[str, ...] = ("synthetic",)
@@ -181,6 +198,9 @@ class StudyConfig:
     attack: dict[str, dict[str, Any]] = field(default_factory=dict)
     quality: bool = True
     fit_budget: float | None = None
+    quality_vs_test: bool = False
+    epoch_metrics: int = 0
+    hard_case: HardCase | None = None
     gate: GateRule = field(default_factory=GateRule)
     data_dir: str | None = None
     experiment: str = "bench"
@@ -192,6 +212,7 @@ class StudyConfig:
     force: bool = False
     fit_cache: bool = True
     tuned_from: str | None = None
+    preset: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "methods", _expand(self.methods, METHODS, "methods"))
@@ -215,6 +236,8 @@ class StudyConfig:
             raise ConfigError(f"device must be 'cpu', 'cuda' or 'cuda:N', got {self.device!r}")
         if self.fit_budget is not None and not (math.isfinite(self.fit_budget) and self.fit_budget > 0):
             raise ConfigError(f"fit_budget must be a number of seconds > 0, got {self.fit_budget!r}; e.g. --fit-budget 120")
+        if self.epoch_metrics < 0:
+            raise ConfigError(f"epoch_metrics must be a number of epochs >= 0 (0: off), got {self.epoch_metrics}")
         if self.jobs < 0 or self.threads < 0:
             raise ConfigError(f"jobs and threads must be >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
         if not isinstance(self.policy, Policy):

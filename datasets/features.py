@@ -25,6 +25,7 @@ SCOPES = ("segment", "trial")
 DE_OF = ("variance", "std")
 LOG_BASES = ("e", "2")
 SOURCES = ("computed", "de_LDS", "de_movingAve")
+WINDOW_NORMS = ("none", "minmax-bands")
 CHUNK = 2048  # windows filtered per task; keeps temporaries in cache-sized blocks
 
 
@@ -50,6 +51,10 @@ class FeatureConfig:
         Delta degrees of freedom of the variance (4D-CRNN uses 1).
     source : {"computed", "de_LDS", "de_movingAve"}
         ``computed`` from raw windows, or SEED's official ``ExtractedFeatures``.
+    window_norm : {"none", "minmax-bands"}
+        Per-window normalisation after any baseline removal. ``minmax-bands`` maps each window's
+        DE of every channel to [0, 1] across its bands (TorchEEG ``MinMaxNormalize(axis=-1)`` on
+        (channels, bands), which ESC-GAN's reference applies to SEED, ``train_augment.py``).
     """
 
     bands: tuple[tuple[str, float, float], ...] = DEFAULT_BANDS
@@ -60,12 +65,14 @@ class FeatureConfig:
     log_base: str = "e"
     ddof: int = 0
     source: str = "computed"
+    window_norm: str = "none"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "bands", tuple((str(n), float(lo), float(hi)) for n, lo, hi in self.bands))
         for field, value, allowed in (("filtering", self.filtering, FILTERINGS), ("scope", self.scope, SCOPES),
                                       ("de_of", self.de_of, DE_OF), ("log_base", self.log_base, LOG_BASES),
-                                      ("source", self.source, SOURCES)):
+                                      ("source", self.source, SOURCES),
+                                      ("window_norm", self.window_norm, WINDOW_NORMS)):
             if value not in allowed:
                 raise ConfigError(f"features.{field} must be one of {allowed}, got {value!r}")
         if not self.bands:
@@ -116,6 +123,31 @@ def de_from_filtered(x: np.ndarray, de_of: str = "variance", log_base: str = "e"
     spread = var if de_of == "variance" else np.sqrt(var)
     de = 0.5 * np.log(2 * np.pi * np.e * spread)
     return de / np.log(2) if log_base == "2" else de
+
+
+def window_normalise(de: np.ndarray, mode: str) -> np.ndarray:
+    """Per-window normalisation of band DE (see :attr:`FeatureConfig.window_norm`).
+
+    Parameters
+    ----------
+    de : ndarray, shape (n, n_channels, n_bands)
+    mode : {"none", "minmax-bands"}
+        ``minmax-bands``: ``(x - min) / (max - min)`` over the bands of each window and channel,
+        as TorchEEG's ``MinMaxNormalize(axis=-1)``; a channel whose bands are all equal maps to 0
+        (TorchEEG would divide by zero).
+
+    Returns
+    -------
+    ndarray, shape (n, n_channels, n_bands), float32
+    """
+    if mode == "none":
+        return np.asarray(de, dtype=np.float32)
+    if mode != "minmax-bands":
+        raise ConfigError(f"features.window_norm must be one of {WINDOW_NORMS}, got {mode!r}")
+    de = np.asarray(de, dtype=np.float32)
+    low = de.min(axis=-1, keepdims=True)
+    span = de.max(axis=-1, keepdims=True) - low
+    return np.divide(de - low, span, out=np.zeros_like(de), where=span > 0)
 
 
 def _filter(config: FeatureConfig):

@@ -19,7 +19,7 @@ import numpy as np
 from bench.errors import ConfigError, DataFormatError
 from bench.registry import DATASETS
 from datasets.cache import ArrayCache, cache_key, file_identity
-from datasets.features import FeatureConfig, bandpass_trial, de_from_filtered, differential_entropy
+from datasets.features import FeatureConfig, bandpass_trial, de_from_filtered, differential_entropy, window_normalise
 from datasets.paths import cache_dir
 from datasets.recording import Recording, Segments
 from datasets.segment import SegmentConfig, baseline_layout, baseline_window, count_windows, cut_windows, segment
@@ -102,7 +102,8 @@ def prepare(
     de_key = cache_key(segments=seg_key, features=feature_config, precomputed=extra)
     de_arrays, _ = cache.get_or_build(
         "features", de_key,
-        lambda: ({"de": _build_features(source, files, segments, segment_config, feature_config, data_dir)}, {}),
+        lambda: ({"de": _normalised(_build_features(source, files, segments, segment_config, feature_config, data_dir),
+                                    feature_config.window_norm)}, {}),
     )
     return Prepared(segments=segments, de=de_arrays["de"], band_names=feature_config.band_names, key=de_key, **common)
 
@@ -134,6 +135,11 @@ def _build_segments(source: Any, files: list[Path], config: SegmentConfig) -> tu
 def _subtract_baseline_de(de: np.ndarray, baseline_de: np.ndarray, trial_id: np.ndarray) -> np.ndarray:
     """ESC-GAN's baseline removal: each window's DE minus its trial's baseline DE."""
     return (de - baseline_de[trial_id]).astype(np.float32)
+
+
+def _normalised(de: np.ndarray | list[np.ndarray], mode: str) -> np.ndarray | list[np.ndarray]:
+    """:func:`datasets.features.window_normalise` of the whole array or of each per-file part."""
+    return [window_normalise(part, mode) for part in de] if isinstance(de, list) else window_normalise(de, mode)
 
 
 def _build_features(

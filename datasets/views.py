@@ -30,7 +30,7 @@ import numpy as np
 
 from bench.components import REPRESENTATIONS
 from bench.errors import ConfigError, IncompatibleError
-from datasets.features import FeatureConfig, differential_entropy
+from datasets.features import FeatureConfig, differential_entropy, window_normalise
 from datasets.grids import from_grid, interpolated_grid, to_grid
 from datasets.pipeline import Prepared
 
@@ -54,6 +54,38 @@ def conversion_path(src: str, dst: str) -> list[str] | None:
                 paths[step] = paths[here] + [step]
                 frontier.append(step)
     return paths.get(dst)
+
+
+def check_conversion(src: str, dst: str, features: FeatureConfig, baseline: str) -> None:
+    """Raise IncompatibleError, with the reason, when synthetic ``src`` windows cannot become ``dst``.
+
+    Needs only the study's settings, no data: ``bench run --dry-run`` plans with it.
+
+    Parameters
+    ----------
+    src, dst : str
+        Representations.
+    features : FeatureConfig
+        How the real DE is made.
+    baseline : str
+        The segmentation's baseline mode (``segment.baseline``).
+    """
+    path = conversion_path(src, dst)
+    if path is None:
+        raise IncompatibleError(
+            f"a {src} generator cannot feed a {dst} classifier: DE cannot become a waveform "
+            f"(conversions: {STEPS_TEXT})"
+        )
+    if ("raw", "de") in zip(path, path[1:]):
+        reason = None
+        if baseline == "de":
+            reason = "the real DE has each trial's baseline DE subtracted (segment.baseline='de'), a synthetic raw window has no trial"
+        elif features.source != "computed":
+            reason = f"the real DE is the official {features.source}, which cannot be computed from a synthetic window"
+        elif features.scope == "trial":
+            reason = "the real DE is filtered over whole trials (features.scope='trial'), a synthetic window has no trial"
+        if reason:
+            raise IncompatibleError(f"synthetic {src} windows cannot become {dst}: {reason}")
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,22 +132,7 @@ class Views:
 
     def check(self, src: str, dst: str) -> None:
         """Raise IncompatibleError, with the reason, when synthetic ``src`` cannot become ``dst``."""
-        path = conversion_path(src, dst)
-        if path is None:
-            raise IncompatibleError(
-                f"a {src} generator cannot feed a {dst} classifier: DE cannot become a waveform "
-                f"(conversions: {STEPS_TEXT})"
-            )
-        if ("raw", "de") in zip(path, path[1:]):
-            reason = None
-            if self.baseline == "de":
-                reason = "the real DE has each trial's baseline DE subtracted (segment.baseline='de'), a synthetic raw window has no trial"
-            elif self.features.source != "computed":
-                reason = f"the real DE is the official {self.features.source}, which cannot be computed from a synthetic window"
-            elif self.features.scope == "trial":
-                reason = "the real DE is filtered over whole trials (features.scope='trial'), a synthetic window has no trial"
-            if reason:
-                raise IncompatibleError(f"synthetic {src} windows cannot become {dst}: {reason}")
+        check_conversion(src, dst, self.features, self.baseline)
 
     def convert(self, x: np.ndarray, src: str, dst: str) -> np.ndarray:
         """Convert windows from ``src`` to ``dst`` along the allowed path.
@@ -132,7 +149,8 @@ class Views:
         path = conversion_path(src, dst)
         for a, b in zip(path, path[1:]):
             if (a, b) == ("raw", "de"):
-                x = differential_entropy(np.asarray(x, dtype=np.float32), self.prepared.segments.sfreq, self.features)
+                x = window_normalise(differential_entropy(np.asarray(x, dtype=np.float32), self.prepared.segments.sfreq,
+                                                          self.features), self.features.window_norm)
             elif (a, b) == ("de", "de-grid"):
                 x = self._de_grid(x)
             elif (a, b) == ("raw", "raw-grid"):

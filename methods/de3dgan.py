@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 D_SCHEDULES = ("epoch", "batch")
 DENORMS = ("de", "raw")
+STEP_ORDERS = ("g-first", "d-first")
+RUNS = ("consecutive", "trial")
 MIN_FRAMES = 8
 """Shortest run of consecutive frames G is trained on: 16 half-second windows leave 2 after the
 U-Net's three poolings, so BatchNorm has more than one value per channel even in a batch of one."""
@@ -55,6 +57,15 @@ class De3dganConfig(StoppingConfig):
         every ``d_every``-th batch (GANSER).
     d_every : int
         5.
+    step_order : {"g-first", "d-first"}
+        Per batch, G steps and then the critic steps on the frames G made before its step (the
+        reference, ``3D-UNet_GAN_Valence.py``), or the critic steps first and G meets the updated one.
+    runs : {"consecutive", "trial"}
+        What G trains on when a protocol puts some of a trial's frames in the test fold.
+        ``consecutive``: runs of at least 8 consecutive training frames. ``trial``: each trial's
+        training frames joined in time order (the test frames left out), so G gets whole training
+        trials as the reference gets whole trials. Identical under protocols that hold out whole
+        trials.
     de_norm : bool
         z-score every DE window across its electrode cells and bands (the 4D-CRNN pipeline the
         reference's DE files come from; the reference ships no extraction code).
@@ -83,14 +94,16 @@ class De3dganConfig(StoppingConfig):
     w_spectral: float = 0.0
     d_schedule: str = "epoch"
     d_every: int = 5
+    step_order: str = "g-first"
+    runs: str = "consecutive"
     de_norm: bool = True
     finetune_epochs: int = 300
     finetune_lr: float = 1e-5
     w_feature: float = 0.5
     denorm: str = "de"
 
-    ALGORITHM: ClassVar[tuple[str, ...]] = ("w_gp", "w_recon", "w_spectral", "d_schedule", "d_every", "de_norm",
-                                            "w_feature", "denorm")
+    ALGORITHM: ClassVar[tuple[str, ...]] = ("w_gp", "w_recon", "w_spectral", "d_schedule", "d_every", "step_order",
+                                            "de_norm", "w_feature", "denorm")
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
         "quick": {"base": 4, "critic_width": 0.125, "critic_hidden": 64, "epochs": 30, "batch_trials": 4,
                   "lr_g": 1e-3, "lr_d": 1e-4, "patience": 4, "fit_budget_s": 280.0, "finetune_epochs": 3,
@@ -110,7 +123,8 @@ class De3dganConfig(StoppingConfig):
         for name in ("weight_decay", "w_gp", "w_recon", "w_spectral", "w_feature"):
             if not getattr(self, name) >= 0:
                 raise ConfigError(f"de3dgan.{name} must be >= 0, got {getattr(self, name)!r}; 0 switches it off")
-        for name, allowed in (("d_schedule", D_SCHEDULES), ("denorm", DENORMS)):
+        for name, allowed in (("d_schedule", D_SCHEDULES), ("denorm", DENORMS), ("step_order", STEP_ORDERS),
+                              ("runs", RUNS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"de3dgan.{name} must be one of {allowed}, got {getattr(self, name)!r}")
 
@@ -131,7 +145,8 @@ class De3dganConfig(StoppingConfig):
         }
 
 
-def trial_runs(trial_id: np.ndarray, position: np.ndarray, min_frames: int = MIN_FRAMES) -> list[np.ndarray]:
+def trial_runs(trial_id: np.ndarray, position: np.ndarray, min_frames: int = MIN_FRAMES,
+               whole_trials: bool = False) -> list[np.ndarray]:
     """Indices of maximal runs of consecutive frames of one trial, each in time order.
 
     Parameters
@@ -140,15 +155,31 @@ def trial_runs(trial_id: np.ndarray, position: np.ndarray, min_frames: int = MIN
         Trial of every frame and its index within the trial.
     min_frames : int
         Shorter runs are left out.
+    whole_trials : bool
+        One run per trial: all of its frames in time order, across gaps in ``position``.
 
     Returns
     -------
     list of ndarray of int
-        Indices into the ``n`` frames; each run has consecutive positions of one trial.
+        Indices into the ``n`` frames; each run holds frames of one trial in time order
+        (consecutive positions unless ``whole_trials``).
     """
     order = np.lexsort((position, trial_id))
-    breaks = np.flatnonzero((np.diff(trial_id[order]) != 0) | (np.diff(position[order]) != 1)) + 1
+    gaps = np.zeros(max(len(order) - 1, 0), dtype=bool) if whole_trials else np.diff(position[order]) != 1
+    breaks = np.flatnonzero((np.diff(trial_id[order]) != 0) | gaps) + 1
     return [run for run in np.split(order, breaks) if len(run) >= min_frames]
+
+
+def feature_gap(f_real: torch.Tensor, f_twin: torch.Tensor) -> torch.Tensor:
+    """Stage 3's feature term: the mean over frames of ``mean((f_real - f_twin)^2)`` over features.
+
+    Parameters
+    ----------
+    f_real, f_twin : Tensor, shape (k, n_features)
+        Features of the frames that have a twin and of their twins; frames without a twin are left
+        out by the caller, so they neither add to the mean nor count in it.
+    """
+    return ((f_real - f_twin) ** 2).mean(dim=1).mean()
 
 
 def _window_zscore(de: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -190,11 +221,25 @@ class De3dGan(Method):
     -----
     Deviations from the reference code, each deliberate:
 
-    - **No test trial reaches G.** The reference trains G on its own 80/20 split of all trials,
-      so G sees trials whose frames are in the classifier's test folds; here G sees only the
-      fold's training frames. Under a protocol that splits trials (``paper-de3dgan``), each
-      trial's training frames are cut into runs of consecutive frames; runs shorter than 8 s are
-      not used by G (``stats_["frames_covered"]`` says how much was).
+    - **No test frame reaches G.** The reference trains G on its own 80/20 split of all trials
+      (``3D-UNet_GAN_Valence.py``, ``train_test_split5D``), so G sees whole trials whose frames
+      are in the classifier's test folds; here G sees only the fold's training frames, 80 % of
+      the training trials for training and 20 % held out (``val_fraction``), as the reference's
+      split. Under a protocol that splits trials (``paper-de3dgan``), ``runs="trial"`` (the
+      ``de3dgan-paper`` preset) joins each trial's training frames in time order, the test
+      frames left out, so G gets every training frame (the DE filters run across the gaps);
+      ``runs="consecutive"`` (default) uses only runs of at least 8 consecutive frames
+      (``stats_["frames_covered"]`` says how much was).
+    - **Stage 3 averages the feature term over frames that have a twin** (frames outside every
+      run have none and do not count); the reference's frames all have twins
+      (``Finetune_Classifier_Valence.py``, ``ssl.mean()``).
+    - **Step order**: G steps, then the critic steps on the frames G made before its step, as
+      ``3D-UNet_GAN_Valence.py`` does (``step_order="g-first"``); ``d-first`` is a named variant.
+    - **Scoring**: the model after the last epoch, in eval mode, by default. The reference never
+      calls ``eval()`` and reports the mean and max over the last 100 epochs of the test fold's
+      accuracy, binary F1 and AUROC (``Finetune_Classifier_Valence.py``); the ``de3dgan-paper``
+      preset does the same (sa-st-net ``predict_mode="train"``, study ``epoch_metrics=100``), the
+      max being test-selected. ``on_epoch`` numbers stage-3 epochs after stage 2's.
     - **DE is computed here**, from the training frames (the reference loads precomputed files
       and has no extraction code): the 4D-CRNN recipe (theta 4-8, alpha 8-14, beta 14-31, gamma
       31-45 Hz, 3rd-order causal Butterworth over the whole run, ln(2 pi e var), ddof 1) on
@@ -210,9 +255,10 @@ class De3dGan(Method):
       trial's raw statistics, so synthetic frames are in the real frames' units; the reference's
       choice (the DE statistics) applies to the ``paper`` recipe's twins by default
       (``denorm``).
-    - ``sample`` cycles over the trials of a class when more frames are asked for than they
-      yield: G is deterministic, so repeats are exact; a warning says so and
-      ``stats_["unique_fraction"]`` records it.
+    - :meth:`sample` gives one frame per training frame of the class's trials (G is
+      deterministic): when more are asked for than the trials yield, it returns the distinct
+      frames only, never repeats, with a warning; ``stats_`` records ``asked`` and ``kept`` and
+      the study's quality gate fails the row with the counts.
     - **Inner validation and early stopping** (the reference trains 300 epochs and keeps the
       last): G trains on the runs of the fold minus 20 % of its trials; after each epoch the
       frames G makes from its training runs train a small probe classifier (band log-power,
@@ -245,7 +291,7 @@ class De3dGan(Method):
         not stepped (it is computed only when it steps).
     stats_ : dict of str to float
         ``frames_covered`` (training frames inside runs G was trained on) and, after
-        :meth:`sample`, ``unique_fraction``.
+        :meth:`sample`, ``asked`` and ``kept`` (frames asked for and returned).
     """
 
     Config = De3dganConfig
@@ -253,6 +299,7 @@ class De3dGan(Method):
     own_classifier = "sa-st-net"
     cache_fit = True
     needs_trials = True
+    bounded_output = True
     inner_validation = True
     paper_recipe = True
     config: De3dganConfig
@@ -279,7 +326,7 @@ class De3dGan(Method):
             raise ConfigError(f"{self.name}.fit: needs trials=(trial_id, position) of every frame to build DE videos")
         self.X_, self.y_ = X, y
         self.mask_ = np.any(X != 0, axis=(0, 1))
-        self.runs_ = trial_runs(np.asarray(trials[0]), np.asarray(trials[1]))
+        self.runs_ = trial_runs(np.asarray(trials[0]), np.asarray(trials[1]), whole_trials=self.config.runs == "trial")
         if not self.runs_:
             raise MethodError(f"{self.name}: no run of {MIN_FRAMES} or more consecutive training frames of one trial; "
                               "DE-3DGAN generates whole trials (use a protocol that keeps trials whole)")
@@ -297,7 +344,7 @@ class De3dGan(Method):
             gen = torch.Generator().manual_seed(child_seed(rng))
             probe_rng = np.random.default_rng(child_seed(rng))
             monitor = FitMonitor(self.config, self.config.epochs, [self.generator_, self.critic_], probe,
-                                 lambda counts: self._frames(counts, train_runs, probe_rng)[:2], label=self.name)
+                                 lambda counts: self._frames(counts, train_runs, probe_rng), label=self.name)
             self.history_ = self._train(train_runs, gen, monitor)
             self.fit_report_ = monitor.finish()
         self.generator_.eval(), self.critic_.eval()
@@ -361,14 +408,18 @@ class De3dGan(Method):
                 n_times = raw.shape[2]
                 fake = G(de, self._mask)
                 real_frames, fake_frames = raw.reshape(-1, n_times, *raw.shape[3:]), fake.reshape(-1, n_times, *raw.shape[3:])
-                if (epoch if cfg.d_schedule == "epoch" else step + 1) % cfg.d_every == 0:  # the critic's turn
+                critic_turn = (epoch if cfg.d_schedule == "epoch" else step + 1) % cfg.d_every == 0
+
+                def critic_step() -> None:
                     loss_d = (critic_loss(D(real_frames), D(fake_frames.detach()))
-                              + cfg.w_gp * gradient_penalty(D, real_frames, fake_frames, gen))
+                              + cfg.w_gp * gradient_penalty(D, real_frames, fake_frames.detach(), gen))
                     opt_d.zero_grad(set_to_none=True)
                     loss_d.backward()
                     opt_d.step()
                     sums["loss_d"] += loss_d.item()
-                    d_steps += 1
+
+                if critic_turn and cfg.step_order == "d-first":
+                    critic_step()
                 loss_g = generator_adversarial_loss(D(fake_frames)) + cfg.w_recon * F.mse_loss(fake, raw)
                 if cfg.w_spectral:
                     cells = self._mask.flatten()
@@ -378,6 +429,9 @@ class De3dGan(Method):
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
+                if critic_turn and cfg.step_order == "g-first":  # on the frames G made before its step
+                    critic_step()
+                d_steps += critic_turn
                 sums["loss_g"] += loss_g.item() / len(batches)
                 steps += 1
             sums["loss_d"] = sums["loss_d"] / d_steps if d_steps else float("nan")
@@ -416,51 +470,48 @@ class De3dGan(Method):
         return (out * self._mask).cpu().numpy()
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
-        X, y, distinct = self._frames(counts, range(len(self.runs_)), rng, repeat=True)
-        self.stats_ = {**self.stats_, **({"unique_fraction": distinct / len(y)} if len(y) else {})}
+        for target in sorted(c for c, n in counts.items() if n):
+            if not any(self.y_[run[0]] == target for run in self.runs_):
+                raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from; "
+                                  "DE-3DGAN turns a trial of the class into frames of that class")
+        X, y = self._frames(counts, range(len(self.runs_)), rng)
+        asked = sum(counts.values())
+        self.stats_ = {**self.stats_, "asked": float(asked), "kept": float(len(y))}
+        if len(y) < asked:
+            short = {c: (int(np.sum(y == c)), n) for c, n in sorted(counts.items()) if np.sum(y == c) < n}
+            log.warning("%s: the training trials give fewer distinct frames than asked (%s); returning the %d "
+                        "distinct ones, without repeats", self.name,
+                        ", ".join(f"class {c}: {got} of {n}" for c, (got, n) in short.items()), len(y))
         return X, y
 
-    def _frames(self, counts: dict[int, int], runs: Sequence[int], rng: np.random.Generator,
-                repeat: bool = False) -> tuple[np.ndarray, np.ndarray, int]:
-        """Generated frames of each class ``c``, ``counts[c]`` of them, from the given training runs.
+    def _frames(self, counts: dict[int, int], runs: Sequence[int],
+                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+        """Generated frames of each class ``c``, up to ``counts[c]`` of them, from the given training runs.
 
         Runs of the class are drawn in random order and generated whole until enough frames are
-        there. G is deterministic, so when the runs yield fewer frames, ``repeat`` cycles over them
-        (with a warning) and a class without runs is an error; without it fewer are returned.
+        there; G is deterministic, so a run gives its frames once and a class whose runs yield
+        fewer frames gets fewer (none without runs), never repeats.
 
         Returns
         -------
         X : ndarray, shape (n, n_times, H, W)
         y : ndarray of int64, shape (n,), grouped by class in ascending order
-        distinct : int
-            Frames among ``X`` that are not repeats.
         """
         parts = [np.empty((0,) + self.X_.shape[1:], dtype=np.float32)]
         labels = [np.empty(0, dtype=np.int64)]
-        distinct = 0
         for target, n in sorted(counts.items()):
-            if not n:
-                continue
             of_class = [i for i in runs if self.y_[self.runs_[i][0]] == target]
-            if not of_class and not repeat:  # the monitor's draw: a class without runs gives none
+            if not n or not of_class:
                 continue
-            if not of_class:
-                raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from")
             frames, got = [], 0
             for i in rng.permutation(of_class):
                 frames.append(self.generate(int(i)))
                 got += len(frames[-1])
                 if got >= n:
                     break
-            pool = np.concatenate(frames)
-            if got < n and repeat:
-                log.warning("%s: the %d training trials of class %d give %d distinct frames; repeating them to reach %d",
-                            self.name, len(of_class), target, got, n)
-                pool = pool[np.arange(n) % got]
-            parts.append(pool[:n])
+            parts.append(np.concatenate(frames)[:n])
             labels.append(np.full(len(parts[-1]), target, dtype=np.int64))
-            distinct += min(n, got)
-        return np.concatenate(parts), np.concatenate(labels), distinct
+        return np.concatenate(parts), np.concatenate(labels)
 
     def paper_incompatibility(self, classifier: Classifier) -> str | None:
         """The ``paper`` recipe fine-tunes SA-ST-Net's features (the ``logits_and_features`` hook); classifiers
@@ -497,7 +548,11 @@ class De3dGan(Method):
 
     def _finetune(self, classifier: Any, X: np.ndarray, y: np.ndarray, twins: np.ndarray, has_twin: np.ndarray,
                   gen: torch.Generator) -> None:
-        """Stage 3: ``CE(real) + w_feature * mean((f(real) - f(twin))^2)`` over frames that have a twin."""
+        """Stage 3: ``CE(real) + w_feature * mean((f(real) - f(twin))^2)``, the mean over the batch's frames that have a twin.
+
+        Frames without a twin add nothing to the feature term and do not count in its mean (a batch
+        without any has none). ``classifier.on_epoch`` is called after every epoch, as in stage 2.
+        """
         import torch
         import torch.nn.functional as F
 
@@ -505,15 +560,20 @@ class De3dGan(Method):
         optimiser = torch.optim.Adam(classifier.module_.parameters(), lr=cfg.finetune_lr,
                                      weight_decay=classifier.config.weight_decay)
         data = [torch.from_numpy(np.ascontiguousarray(a)) for a in (X, y, twins, has_twin)]
-        for _ in range(cfg.finetune_epochs):
+        for epoch in range(cfg.finetune_epochs):
             classifier.module_.train()
+            total = 0.0
             for batch in torch.randperm(len(X), generator=gen).split(classifier.config.batch_size):
                 xb, yb, tb, hb = (a[batch].to(dev) for a in data)
                 logits, f_real = classifier.logits_and_features(xb.float())
-                _, f_twin = classifier.logits_and_features(tb)
-                gap = ((f_real - f_twin) ** 2).mean(dim=1) * hb
-                loss = F.cross_entropy(logits, yb) + cfg.w_feature * gap.mean()
+                loss = F.cross_entropy(logits, yb)
+                if hb.any():
+                    _, f_twin = classifier.logits_and_features(tb[hb])
+                    loss = loss + cfg.w_feature * feature_gap(f_real[hb], f_twin)
                 optimiser.zero_grad(set_to_none=True)
                 loss.backward()
                 optimiser.step()
+                total += loss.item() * len(batch)
+            if classifier.on_epoch is not None:
+                classifier.on_epoch(classifier.config.epochs + epoch, total / len(X))
         classifier.module_.eval()

@@ -27,6 +27,7 @@ QUICK = {"hid_channels": 16, "mlp_hidden": 128, "epochs": 40, "batch_size": 32, 
 TARGETS = ("next", "random")
 MASKS = ("deap", "dataset")
 FILTERS = ("real-and-target", "target", "none")
+STEP_ORDERS = ("g-first", "d-first")
 
 
 @dataclass(frozen=True)
@@ -66,13 +67,18 @@ class EscganConfig(StoppingConfig):
         Which edits are kept: R judges them real and C assigns the target (the paper), only the
         latter, or all (an ablation).
     filter_threshold : float
-        An edit counts as real when its R logit is below this (0 for DEAP and AMIGOS, 2 for SEED).
+        An edit counts as real when its R logit is below this. The reference uses 0 for DEAP and
+        AMIGOS and 2.0 for SEED (``train_augment.py``); nothing sets it per dataset here except
+        the ``escgan-paper`` preset, so a SEED study without the preset filters at 0.
     mixup, mixup_alpha : bool, float
         ``paper`` recipe only: mixup (alpha 0.2, batch paired with its reverse) over real and
         accepted edits whenever a batch has an accepted edit, as the reference does.
     train_mode_filter : bool
         ``paper`` recipe only: run the frozen G and D in train mode while editing (BatchNorm batch
         statistics, dropout on), replicating the reference; default eval mode.
+    step_order : {"g-first", "d-first"}
+        Per batch, G steps and then D steps on that batch's edits, made before G's step (the
+        reference, ``train_gan.py``), or D steps first on fresh edits and G then meets the updated D.
 
     The stopping fields are :class:`~methods.gan.monitor.StoppingConfig`'s. The fields in
     ``ALGORITHM`` are the published algorithm: no profile changes them, and a study that does
@@ -101,10 +107,11 @@ class EscganConfig(StoppingConfig):
     mixup: bool = True
     mixup_alpha: float = 0.2
     train_mode_filter: bool = False
+    step_order: str = "g-first"
 
     ALGORITHM: ClassVar[tuple[str, ...]] = (
         "w_recon", "w_adv", "w_boundary", "w_diverse", "w_target", "d_fake_class", "smooth_fake", "d_full_every", "target",
-        "mask", "filter", "filter_threshold", "mixup", "mixup_alpha", "train_mode_filter")
+        "mask", "filter", "filter_threshold", "mixup", "mixup_alpha", "train_mode_filter", "step_order")
     PROFILES: ClassVar[dict[str, dict[str, Any]]] = {
         # CPU minutes on a synthetic fold of ~2,000 windows: the published objective with smaller
         # networks, batches and epochs, faster learning rates, and a stop on the inner signal.
@@ -127,7 +134,7 @@ class EscganConfig(StoppingConfig):
         if not 0 <= self.dropout < 1 or not 0 <= self.smooth_fake <= 1:
             raise ConfigError(f"escgan.dropout must be in [0, 1) and smooth_fake in [0, 1], got "
                               f"{self.dropout!r} and {self.smooth_fake!r}")
-        for name, allowed in (("target", TARGETS), ("mask", MASKS), ("filter", FILTERS)):
+        for name, allowed in (("target", TARGETS), ("mask", MASKS), ("filter", FILTERS), ("step_order", STEP_ORDERS)):
             if getattr(self, name) not in allowed:
                 raise ConfigError(f"escgan.{name} must be one of {allowed}, got {getattr(self, name)!r}")
         if not math.isfinite(self.filter_threshold):
@@ -247,6 +254,18 @@ class EscGan(Method):
     - Inputs are used as given (no standardisation), as in the reference; the output LeakyReLU
       therefore shrinks negative values 100-fold, as there.
     - No ``seed_everything(42)``: randomness comes from the cell's derived generator.
+    - Step order: G steps, then D steps on the edits G made before its step, as ``train_gan.py``
+      does (``step_order="g-first"``); ``d-first`` (D on fresh edits, then G against the updated
+      D) is a named variant.
+    - One classifier weight decay for the baseline and the augmented runs (a study setting; the
+      ``escgan-paper`` preset uses ``train_augment.py``'s 0, where ``train_evaluator.py``'s
+      baseline uses 1e-4).
+    - SEED: the GAN trains on the study's features (``de_LDS`` under the preset), where
+      ``train_gan.py`` reads ``de_movingAve`` and ``train_augment.py`` ``de_LDS``.
+    - FID and KID (:mod:`bench.fold_quality`) use the fold's no-augmentation classifier's
+      penultimate features, like ``train_gan.py``, but compare a per-class quality draw with the
+      training windows; ``quality_vs_test`` (set by the preset) adds the reference's comparison
+      with the test split, a report only. ``train_gan.py`` edits test windows into random targets.
 
     Attributes
     ----------
@@ -269,6 +288,7 @@ class EscGan(Method):
     cache_fit = True
     paper_recipe = True
     inner_validation = True
+    bounded_output = True
     config: EscganConfig
 
     def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
@@ -335,19 +355,25 @@ class EscGan(Method):
                 t = edit_targets(y[batch], n_classes, cfg.target, gen).to(self.device)
                 e, labels = X[batch].to(self.device), y[batch].to(self.device)
                 both_e, both_t = torch.cat([e, e]), torch.cat([labels, t])  # identity edits, then target edits
-                # Discriminator: full loss every d_full_every-th batch, class head on real data otherwise.
-                if step % cfg.d_full_every == 0:
-                    with torch.no_grad():
-                        fake = G(both_e, both_t)[0][n:]
-                    r, c = D(torch.cat([e, fake]))
-                    loss_d = (0.5 * (0.5 * adversarial_loss(r[:n], 0.0) + 0.5 * class_loss(c[:n], labels))
-                              + 0.5 * (0.5 * adversarial_loss(r[n:], cfg.smooth_fake)
-                                       + 0.5 * cfg.d_fake_class * class_loss(c[n:], t)))
-                else:
-                    loss_d = class_loss(D(e)[1], labels)
-                opt_d.zero_grad(set_to_none=True)
-                loss_d.backward()
-                opt_d.step()
+                def d_step(fake: torch.Tensor | None) -> torch.Tensor:
+                    """Full loss every d_full_every-th batch, class head on real data otherwise."""
+                    if step % cfg.d_full_every == 0:
+                        if fake is None:
+                            with torch.no_grad():
+                                fake = G(both_e, both_t)[0][n:]
+                        r, c = D(torch.cat([e, fake]))
+                        loss = (0.5 * (0.5 * adversarial_loss(r[:n], 0.0) + 0.5 * class_loss(c[:n], labels))
+                                + 0.5 * (0.5 * adversarial_loss(r[n:], cfg.smooth_fake)
+                                         + 0.5 * cfg.d_fake_class * class_loss(c[n:], t)))
+                    else:
+                        loss = class_loss(D(e)[1], labels)
+                    opt_d.zero_grad(set_to_none=True)
+                    loss.backward()
+                    opt_d.step()
+                    return loss
+
+                if cfg.step_order == "d-first":
+                    loss_d = d_step(None)
                 # Generator: identity edit, adversarial, boundary, diversity and target terms.
                 out, z = G(both_e, both_t)
                 x_hat = out[n:]
@@ -360,6 +386,8 @@ class EscGan(Method):
                 opt_g.zero_grad(set_to_none=True)
                 loss_g.backward()
                 opt_g.step()
+                if cfg.step_order == "g-first":  # D sees the edits of G before its step, as the reference
+                    loss_d = d_step(x_hat.detach())
                 sums["loss_g"] += loss_g.item() * n
                 sums["loss_d"] += loss_d.item() * n
                 steps += 1

@@ -27,16 +27,17 @@ def format_leaderboard(summary: pd.DataFrame) -> str:
         title = (f"{dataset} / {task} / {protocol}" + (f"  (profile {', '.join(profiles)})" if profiles else "")
                  + ("  [LEAKY protocol: test windows share trials with training]" if leaky else ""))
         ok = part[part["status"] == "ok"].sort_values("balanced_accuracy_mean", ascending=False)
-        lines = [title, f"{'method':<18}{'classifier':<12}{'bal. acc.':>16}{'accuracy':>16}{'macro-F1':>16}"
+        w = max([18, *(len(_label(r)) + 2 for _, r in part.iterrows())])  # long variant labels keep their column
+        lines = [title, f"{'method':<{w}}{'classifier':<12}{'bal. acc.':>16}{'accuracy':>16}{'macro-F1':>16}"
                         f"{'minority rec.':>16}{'AUROC':>8}{'vs none':>9}{'folds':>7}{'gate':>6}"]
         for _, r in ok.iterrows():
             lines.append((
-                f"{_label(r):<18}{r['classifier']:<12}"
+                f"{_label(r):<{w}}{r['classifier']:<12}"
                 + "".join(f"{_pm(r[f'{m}_mean'], r[f'{m}_std']):>16}" for m in METRICS[:4])
                 + f"{_num(r['auroc_mean']):>8}{_signed(r['delta_vs_none']):>9}{r['n_cells']:>7}{gate_label(r['gate']):>6}"
             ).rstrip())
         for _, r in part[part["status"] != "ok"].iterrows():
-            lines.append(f"{_label(r):<18}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
+            lines.append(f"{_label(r):<{w}}{r['classifier']:<12}{r['status']:>16}   {r['reason']}")
         for _, r in part[part["gate"] == "fail"].iterrows():
             lines.append(f"  gate FAIL {_label(r)} / {r['classifier']}: {r['gate_reason']}")
         blocks.append("\n".join(lines))

@@ -383,9 +383,3 @@ def _ranks_frame(test: RankTest | None) -> pd.DataFrame:
                          "blocks": test.blocks, "friedman_chi2": test.statistic, "friedman_p": test.pvalue,
                          "nemenyi_cd": test.cd, "alpha": test.alpha})
 
-
-def make_report(frame: pd.DataFrame, out: str | Path, formats: Sequence[str] = FORMATS, title: str = "bench report",
-                link: str = "", quality_dir: str | Path | None = None) -> list[Path]:
-    """:func:`build` then :func:`write_report`; the one call ``bench run`` and ``bench report`` make."""
-    return write_report(build(frame, title, link, quality_dir), out, formats)
-

@@ -19,10 +19,10 @@ LAYERS = {
     "components": ("datasets", "methods", "bench.classifiers"),
     "evaluation": ("bench.protocols", "bench.policy", "bench.metrics", "bench.quality", "bench.fold_quality",
                    "bench.quality_files", "bench.attacks", "bench.robustness", "bench.gate", "bench.results",
-                   "bench.fit_cache", "bench.summary", "bench.testing"),
+                   "bench.fit_cache", "bench.summary", "bench.testing", "bench.epoch_scores", "bench.hard_case"),
     "reports": ("reports",),
     "app": ("bench.__main__", "bench.study", "bench.context", "bench.cell", "bench.executor", "bench.runner",
-            "bench.tracking", "bench.tuning", "bench.preflight", "bench.cli"),
+            "bench.tracking", "bench.tuning", "bench.preflight", "bench.presets", "bench.dry_run", "bench.cli"),
 }
 ORDER = list(LAYERS)
 

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from torch import nn
 
 
+PREDICT_MODES = ("eval", "train")
+
+
 @dataclass(frozen=True)
 class TorchConfig(ComponentConfig):
     """Training settings shared by every torch classifier.
@@ -53,6 +56,11 @@ class TorchConfig(ComponentConfig):
         Adam's L2 penalty (added to the gradient, as ``torch.optim.Adam`` does).
     dropout : float
         Dropout probability of the network's dropout layers, in [0, 1).
+    predict_mode : {"eval", "train"}
+        The mode the network scores in. ``eval`` (default): dropout off, BatchNorm running
+        statistics. ``train``: dropout on and BatchNorm batch statistics, as a reference that never
+        calls ``eval()`` scores (DE-3DGAN's ``Finetune_Classifier_Valence.py``); the dropout masks
+        are drawn from a seed fixed at fit time, so scores stay reproducible.
     """
 
     epochs: int = 100
@@ -60,6 +68,7 @@ class TorchConfig(ComponentConfig):
     lr: float = 1e-4
     weight_decay: float = 0.0
     dropout: float = 0.0
+    predict_mode: str = "eval"
 
     def __post_init__(self) -> None:
         check_positive_ints(self, "epochs", "batch_size")
@@ -70,6 +79,8 @@ class TorchConfig(ComponentConfig):
             raise ConfigError(f"{name}.weight_decay must be >= 0, got {self.weight_decay!r}; use 0 to switch it off")
         if not 0 <= self.dropout < 1:
             raise ConfigError(f"{name}.dropout must be in [0, 1), got {self.dropout!r}; use 0 to switch it off")
+        if self.predict_mode not in PREDICT_MODES:
+            raise ConfigError(f"{name}.predict_mode must be one of {PREDICT_MODES}, got {self.predict_mode!r}")
 
     @staticmethod
     def search_space(trial: Any) -> dict[str, Any]:
@@ -180,6 +191,7 @@ class TorchClassifier(Classifier):
             network = self.build(self.input_shape_, self.info.n_classes)
             self.module_ = torch.nn.Sequential(_standardize_class()(mean, std), network).to(self.device)
             shuffle = torch.Generator().manual_seed(child_seed(rng))
+            self.predict_seed_ = child_seed(rng)
             self._train(torch.from_numpy(X), torch.tensor(y), shuffle)
         self.module_.eval()
         return self
@@ -209,7 +221,7 @@ class TorchClassifier(Classifier):
                 self.on_epoch(epoch, self.history_[-1])
 
     def predict_proba(self, X: np.ndarray) -> np.ndarray:
-        """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (eval mode, batched)."""
+        """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (batched, in ``predict_mode``)."""
         self.check_fitted("predict_proba")
         import torch
 
@@ -217,10 +229,14 @@ class TorchClassifier(Classifier):
         if X.shape[1:] != self.input_shape_:
             raise ConfigError(f"{self.name}.predict_proba: windows of shape {X.shape[1:]}, but fit saw "
                               f"{self.input_shape_}; score windows of the representation it was trained on")
-        self.module_.eval()
-        with torch.no_grad():
-            logits = [self.module_(b.to(self.device)).double().cpu()
-                      for b in torch.from_numpy(X).split(self.config.batch_size)]
+        was_training = self.module_.training
+        self.module_.train(self.config.predict_mode == "train")
+        try:
+            with torch.no_grad(), torch_rng(np.random.default_rng(self.predict_seed_)):
+                logits = [self.module_(b.to(self.device)).double().cpu()
+                          for b in torch.from_numpy(X).split(self.config.batch_size)]
+        finally:
+            self.module_.train(was_training)
         return torch.softmax(torch.cat(logits), dim=1).numpy()
 
     def features(self, X: np.ndarray) -> np.ndarray:

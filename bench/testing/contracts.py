@@ -122,8 +122,7 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
     request = {0: 0, 1: 5, 2: 9}  # the minority classes, as a balancing policy asks
     augments = getattr(cls, "augments", True)
 
-    def run(rep: str, seed: int, X: np.ndarray | None = None, y: np.ndarray | None = None,
-            counts: dict[int, int] = request) -> tuple[np.ndarray, np.ndarray]:
+    def fitted(rep: str, seed: int, X: np.ndarray | None = None, y: np.ndarray | None = None) -> Method:
         if X is None:
             X, y = toy_data(rep)
         method = cls(cls.Config.tiny(), info=INFO)
@@ -131,16 +130,28 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
         if getattr(cls, "inner_validation", False) and not trials:
             trials = {"groups": np.arange(len(y)) // 2}  # trials of two windows
         assert method.fit(X, y, rng=np.random.default_rng(seed), **trials) is method, f"{cls.name}: fit must return self"
-        return method.sample(counts, rng=np.random.default_rng(seed + 1000))
+        return method
+
+    def run(rep: str, seed: int, X: np.ndarray | None = None, y: np.ndarray | None = None,
+            counts: dict[int, int] = request) -> tuple[np.ndarray, np.ndarray]:
+        return fitted(rep, seed, X, y).sample(counts, rng=np.random.default_rng(seed + 1000))
 
     def shapes_and_counts() -> None:
         for rep in reps:
-            X, y = run(rep, 0)
+            method = fitted(rep, 0)
+            X, y = method.sample(request, rng=np.random.default_rng(1000))
             want = {1: 5, 2: 9} if augments else {}
+            got = {int(c): int((y == c).sum()) for c in np.unique(y)}
+            if getattr(cls, "bounded_output", False):  # at most the counts, and says how many it kept
+                assert all(got.get(c, 0) <= n for c, n in want.items()) and set(got) <= set(want), (
+                    f"{cls.name} on {rep}: class counts {got}, asked for at most {want}")
+                stats = method.stats_
+                assert (stats.get("asked"), stats.get("kept")) == (sum(want.values()), len(y)), (
+                    f"{cls.name} on {rep}: stats_ must record asked={sum(want.values())} and kept={len(y)}, got {stats}")
+                want = got
             n = sum(want.values())
             assert X.shape == (n,) + SHAPES[rep], f"{cls.name} on {rep}: X shape {X.shape}, expected {(n,) + SHAPES[rep]}"
             assert X.dtype == np.float32 and y.dtype == np.int64, f"{cls.name}: dtypes {X.dtype}, {y.dtype}; want float32, int64"
-            got = {int(c): int((y == c).sum()) for c in np.unique(y)}
             assert got == want, f"{cls.name} on {rep}: class counts {got}, asked for {want}"
             assert np.all(np.diff(y) >= 0), f"{cls.name}: labels must be grouped by class in ascending order"
             assert np.isfinite(X).all(), f"{cls.name} on {rep}: non-finite synthetic values"

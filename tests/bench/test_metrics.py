@@ -25,7 +25,9 @@ def test_binary_metrics_match_values_computed_by_hand():
     assert m["minority_recall"] == pytest.approx(0.5)
     assert m["auroc"] == pytest.approx(7 / 8)  # 7 of 8 (positive, negative) pairs ranked right
     assert m["n"] == 6
-    assert set(m) == {"accuracy", "balanced_accuracy", "macro_f1", "recall_0", "recall_1", "minority_recall", "auroc", "n"}
+    assert m["f1"] == pytest.approx(0.5)  # binary F1 of class 1: 2*1/(2*1+1+1)
+    assert set(m) == {"accuracy", "balanced_accuracy", "macro_f1", "f1", "recall_0", "recall_1", "minority_recall",
+                      "auroc", "n"}
 
 
 def test_minority_recall_is_left_out_without_a_minority_class():

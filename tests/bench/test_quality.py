@@ -7,8 +7,8 @@ import pytest
 
 from bench.classifiers.svm import SVM
 from bench.errors import ConfigError
-from bench.quality import (QUALITY_METRICS, class_grid_means, class_psd, copy_fraction, frechet_distance,
-                           mean_psd, median_bandwidth, memorisation_ratio, mmd, psd_distance, tstr_score)
+from bench.quality import (QUALITY_METRICS, class_grid_means, class_psd, frechet_distance,
+                           median_bandwidth, memorisation_ratio, mmd, psd_distance, tstr_score)
 from bench.testing.contracts import INFO, toy_data
 
 SFREQ = 128.0
@@ -31,18 +31,24 @@ def _eeg_like(rng: np.random.Generator, n: int, alpha_amp: float = 0.0, n_ch: in
 # --- power spectra ---------------------------------------------------------------------------
 
 
-def test_mean_psd_integrates_to_the_variance_and_peaks_at_the_sinusoid():
+def _psd(X, sfreq, **kwargs):
+    """One class's spectrum: :func:`class_psd` with every window in class 0."""
+    freqs, psd = class_psd(X, np.zeros(len(X), dtype=np.int64), 1, sfreq, **kwargs)
+    return freqs, psd[0]
+
+
+def test_class_psd_of_one_class_integrates_to_the_variance_and_peaks_at_the_sinusoid():
     rng = np.random.default_rng(0)
     noise = 2.0 * rng.normal(size=(200, 3, 256))
-    freqs, psd = mean_psd(noise, SFREQ, fmin=0.0)
+    freqs, psd = _psd(noise, SFREQ, fmin=0.0)
     assert freqs.shape == psd.shape == (65,) and freqs[-1] == SFREQ / 2
     # Parseval: the one-sided density integrates to the variance (4) over 0..Nyquist.
     assert np.trapezoid(psd, freqs) == pytest.approx(4.0, rel=0.03)
 
-    freqs, psd = mean_psd(_eeg_like(rng, 50, alpha_amp=2.0), SFREQ, fmax=40.0)
+    freqs, psd = _psd(_eeg_like(rng, 50, alpha_amp=2.0), SFREQ, fmax=40.0)
     assert freqs[0] == 1.0 and freqs[-1] == 40.0
     assert freqs[np.argmax(psd)] == 10.0
-    _, per_channel = mean_psd(_eeg_like(rng, 50), SFREQ, per_channel=True)
+    _, per_channel = _psd(_eeg_like(rng, 50), SFREQ, per_channel=True)
     assert per_channel.shape == (4, 64)
 
 
@@ -55,7 +61,7 @@ def test_class_psd_gives_each_class_its_own_spectrum_and_nan_for_absent_classes(
     assert np.isnan(psd[1]).all() and np.isfinite(psd[[0, 2]]).all()
     ten = np.flatnonzero(freqs == 10.0)[0]
     assert psd[2, ten] > 10 * psd[0, ten]
-    _, alone = mean_psd(X[y == 2], SFREQ)
+    _, alone = _psd(X[y == 2], SFREQ)
     np.testing.assert_allclose(psd[2], alone, rtol=1e-10)
 
 
@@ -85,9 +91,9 @@ def test_psd_distance_averages_only_classes_present_in_both_sets_and_survives_si
 def test_psd_inputs_are_checked():
     X = np.zeros((4, 2, 64))
     with pytest.raises(ConfigError, match=r"X must have shape \(n, n_channels, n_times\)"):
-        mean_psd(X[:, 0], SFREQ)
+        _psd(X[:, 0], SFREQ)
     with pytest.raises(ConfigError, match="Nyquist"):
-        mean_psd(X, SFREQ, fmax=100.0)
+        _psd(X, SFREQ, fmax=100.0)
     with pytest.raises(ConfigError, match="same number of channels"):
         psd_distance(X, X[:, :1], np.zeros(4, int), np.zeros(4, int), 2, SFREQ)
     short, y = np.random.default_rng(0).normal(size=(4, 2, 32)), np.zeros(4, int)
@@ -194,21 +200,6 @@ def test_memorisation_ratio_is_about_one_for_fresh_samples_and_small_for_jittere
     assert memorisation_ratio(copies, train, holdout) < 0.05
     half = np.concatenate([fresh[:150], copies[:150]])  # the median tips over with half copies
     assert memorisation_ratio(half, train, holdout) < memorisation_ratio(fresh, train, holdout)
-
-
-def test_copy_fraction_counts_near_copies():
-    rng = np.random.default_rng(13)
-    train = rng.normal(size=(400, 30))
-    copies = train[:100] + 0.01 * rng.normal(size=(100, 30))
-    fresh = rng.normal(size=(300, 30))
-    assert copy_fraction(copies, train) == 1.0
-    assert copy_fraction(fresh, train) == 0.0
-    assert copy_fraction(np.concatenate([copies, fresh]), train) == pytest.approx(0.25)
-    with pytest.raises(ConfigError, match="tol must be > 0"):
-        copy_fraction(fresh, train, tol=0.0)
-
-
-# --- train on synthetic, test on real --------------------------------------------------------
 
 
 def _svm():

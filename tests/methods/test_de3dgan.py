@@ -67,10 +67,21 @@ def test_sample_generates_frames_of_the_requested_class_inside_the_electrode_cel
     # One of each class's two trials is the inner validation split: G trains on the other half.
     assert method.stats_["frames_covered"] == 0.5 and len(method.runs_) == 4
     assert method.fit_report_.curve and 0 <= method.fit_report_.signal <= 1
-    Xs, ys = method.sample({0: 3, 1: 20}, rng=np.random.default_rng(1))
-    assert Xs.shape == (23, 128, 9, 9) and ys.tolist() == [0] * 3 + [1] * 20
+    Xs, ys = method.sample({0: 3, 1: 12}, rng=np.random.default_rng(1))
+    assert Xs.shape == (15, 128, 9, 9) and ys.tolist() == [0] * 3 + [1] * 12
     assert (Xs[:, :, ~method.mask_] == 0).all() and method.mask_.sum() == 4
-    assert method.stats_["unique_fraction"] == pytest.approx(19 / 23)  # class 1 has 16 distinct frames
+    assert method.stats_["asked"] == method.stats_["kept"] == 15
+
+
+def test_sample_never_repeats_a_frame_and_counts_the_shortfall(caplog):
+    X, y = _toy()
+    method = De3dGan(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
+    with caplog.at_level("WARNING"):
+        Xs, ys = method.sample({0: 3, 1: 20}, rng=np.random.default_rng(1))
+    assert ys.tolist() == [0] * 3 + [1] * 16  # class 1's trials give 16 distinct frames
+    assert len(np.unique(Xs.reshape(len(Xs), -1), axis=0)) == len(Xs)
+    assert method.stats_["asked"] == 23 and method.stats_["kept"] == 19
+    assert "class 1: 16 of 20" in caplog.text and "without repeats" in caplog.text
 
 
 def test_paper_recipe_pretrains_then_fine_tunes_with_twins(monkeypatch):

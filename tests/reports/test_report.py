@@ -9,7 +9,7 @@ import pytest
 from bench.cli import main
 from bench.errors import ConfigError, DataFormatError
 from bench.tracking import Tracker, read_results
-from reports.report import build, load_results, make_report, parse_formats, write_report
+from reports.report import build, load_results, parse_formats, write_report
 from bench.quality_files import quality_path, write_quality
 from reports.spectra import load_quality
 from tests.reports.fixtures import results, with_gate, with_quality, with_robustness, write_quality_files
@@ -175,7 +175,3 @@ def test_an_experiment_is_read_back_from_mlflow_and_the_report_logged_to_it(tmp_
     assert "experiments there: Default, exp" in capsys.readouterr().err
 
 
-def test_make_report_is_the_one_call(tmp_path):
-    with pytest.warns(UserWarning, match="only 6 blocks"):
-        paths = make_report(results(SCORES), tmp_path, ["html"], "t")
-    assert [p.name for p in paths] == ["report.html"] and "<h1>t</h1>" in paths[0].read_text()
