@@ -116,8 +116,8 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--fit-cache", action=argparse.BooleanOptionalAction, help=FIT_CACHE_HELP)
     out.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     out.add_argument("--dry-run", action="store_true",
-                     help="print the resolved study as YAML and the planned cells (n/a pairs and why), then stop: "
-                          "no data file is read, nothing is trained")
+                     help="print the resolved study as YAML and the planned cells (not-applicable pairs and why), "
+                          "then stop: no data file is read, nothing is trained")
 
     _tune_parser(sub)
     _report_parser(sub)

@@ -3,7 +3,7 @@
 For every study of the run (:func:`bench.presets.build_studies`) it prints the resolved config
 as YAML (what ``study.yaml`` and MLflow would record) and one line per method x classifier: the
 number of cells (datasets x tasks x protocols x seeds x folds) and whether they run or are
-``n/a``, with the reason the runner would record. Compatibility is decided from the settings
+``not-applicable``, with the reason the runner would record. Compatibility is decided from the settings
 alone (representations, conversions, the paper recipe), never from the data files.
 """
 
@@ -16,12 +16,13 @@ from bench.config import to_yaml
 from bench.errors import IncompatibleError
 from bench.protocols import WithinSubject
 from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
+from bench.results import NOT_APPLICABLE
 from datasets.labels import LabelConfig
 from datasets.views import check_conversion
 
 
 def incompatibility(config: Any, method: str, classifier: str, task: str) -> str | None:
-    """Why the cells of ``method`` x ``classifier`` would be ``n/a`` under ``config`` (None: they run).
+    """Why the cells of ``method`` x ``classifier`` would be ``not-applicable`` under ``config`` (None: they run).
 
     The same rules as the runner: the method's representation must convert to the classifier's,
     a method that joins a trial's windows needs non-overlapping windows, and under the ``paper``
@@ -69,7 +70,7 @@ def plan_rows(config: Any) -> list[dict[str, Any]]:
                 count *= len(config.datasets) * len(config.tasks) * len(config.seeds)
             rows.append({"method": config.method_label(method), "classifier": classifier,
                          "recipe": config.recipe_of(method), "cells": count,
-                         "status": "n/a" if reasons else "run", "reason": "; ".join(sorted(reasons))})
+                         "status": NOT_APPLICABLE if reasons else "run", "reason": "; ".join(sorted(reasons))})
     return rows
 
 
@@ -88,5 +89,5 @@ def describe(config: Any) -> str:
         lines.append(line + (f": {r['reason']}" if r["reason"] else ""))
     runnable = [r["cells"] for r in rows if r["status"] == "run"]
     total = "subject-dependent" if None in runnable else str(sum(runnable))
-    lines.append(f"# total: {total} cells to compute, {sum(r['status'] == 'n/a' for r in rows)} pairs n/a")
+    lines.append(f"# total: {total} cells to compute, {sum(r['status'] == NOT_APPLICABLE for r in rows)} pairs {NOT_APPLICABLE}")
     return "\n".join(lines)

@@ -108,11 +108,12 @@ def test_dry_run_prints_the_resolved_study_and_planned_cells_without_reading_dat
     assert study["preset"] == "de3dgan-paper" and study["labels"]["comparison"] == ">"
     assert study["method"]["de3dgan"]["runs"] == "trial" and study["epoch_metrics"] == 100
     plan = [line for line in out.splitlines() if line.startswith("#   ")]
-    assert any(re.search(r"none\s+sa-st-net\s+default\s+10 cells\s+run", line) for line in plan)  # 5 folds x 2 seeds
+    # 5 folds x the default seeds 0 and 1
+    assert any(re.search(r"none\s+sa-st-net\s+default\s+10 cells\s+run", line) for line in plan)
     assert any(re.search(r"de3dgan\s+sa-st-net\s+paper\s+10 cells\s+run", line) for line in plan)
-    assert any(re.search(r"de3dgan\s+svm\s+paper\s+10 cells\s+n/a: the de3dgan paper recipe fine-tunes sa-st-net", line)
-               for line in plan)
-    assert "# total: 30 cells to compute, 1 pairs n/a" in out
+    assert any(re.search(r"de3dgan\s+svm\s+paper\s+10 cells\s+not-applicable: the de3dgan paper recipe fine-tunes "
+                         r"sa-st-net's fc1 features; svm has none", line) for line in plan)
+    assert "# total: 30 cells to compute, 1 pairs not-applicable" in out
 
 
 def test_bench_list_shows_the_presets(capsys):
