@@ -47,7 +47,7 @@ from typing import Any
 import numpy as np
 import optuna
 import yaml
-from optuna.storages import RetryFailedTrialCallback
+from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
@@ -537,14 +537,14 @@ def _storage(url: str, heartbeat_s: int = HEARTBEAT_S) -> optuna.storages.RDBSto
 
     Running trials send a heartbeat every ``heartbeat_s`` seconds. A trial whose worker was killed
     stops beating: the next worker to start a trial marks it FAIL after ``2 * heartbeat_s`` seconds
-    and queues it again once with the same parameters (Optuna's ``RetryFailedTrialCallback``).
+    and queues it again once with the same parameters (Optuna's ``RetryHeartbeatStaleTrialCallback``).
     """
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else None
     try:
         with warnings.catch_warnings():  # the heartbeat is marked experimental since Optuna 2.9
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             return optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat_s,
-                                              failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
+                                              heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
     except Exception as e:  # SQLAlchemy: bad URL, missing driver, unreachable server
         reason = mask_text(" ".join(f"{type(e).__name__}: {e}".split())[:300])
         raise ConfigError(f"cannot open the Optuna storage {storage_label(url)!r} ({reason}); pass "

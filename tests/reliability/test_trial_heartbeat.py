@@ -16,7 +16,9 @@ def test_a_trial_without_heartbeat_is_failed_and_retried(tmp_path):
     study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
     trial = study.ask({"x": optuna.distributions.FloatDistribution(0.0, 1.0)})
     storage.record_heartbeat(trial._trial_id)  # the worker beat once, then was killed
-    time.sleep(2.5)  # past the grace period (twice the heartbeat interval)
+    # Past the grace period (twice the heartbeat interval). SQLite stores the heartbeat to the whole
+    # second, so 2.5 s can read as 2 s, which is not past it: wait 3.5 s.
+    time.sleep(3.5)
 
     optuna.storages.fail_stale_trials(study)  # what the next worker does before its trial
 
