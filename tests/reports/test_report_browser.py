@@ -18,12 +18,11 @@ import pytest
 from matplotlib import image
 
 from reports.report import build, to_html
+from tests.browser import browse
 from tests.reports.fixtures import results, with_quality, with_robustness, write_quality_files
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCORES = {("none", "svm"): [0.60, 0.62, 0.55, 0.70, 0.66, 0.58], ("smote", "svm"): [0.65, 0.61, 0.60, 0.78, 0.70, 0.59],
           ("noise", "svm"): [0.61, 0.66, 0.56, 0.72, 0.69, 0.60]}
 COUNT_DECODED = ("<script>addEventListener('load', () => { document.body.dataset.decoded = "
@@ -51,11 +50,6 @@ def chromium() -> str:
     if not found:
         pytest.skip("apt-get install chromium succeeded but no chromium is on PATH")
     return found
-
-
-def browse(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120)
 
 
 class Page(HTMLParser):

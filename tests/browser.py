@@ -1,0 +1,15 @@
+"""Headless Chromium for the browser tests: the flags that work on a closed network, and one call."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def browse(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
+    """Run ``chromium`` headless with a fresh profile folder and ``args`` (e.g. ``--dump-dom URL``)."""
+    return subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
+                          timeout=120)
