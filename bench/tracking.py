@@ -385,23 +385,26 @@ class Tracker:
         self.client.set_terminated(run_id, "FINISHED")
         return run_id
 
-    def experiment_url_hint(self) -> str:
-        """How to open this experiment's leaderboard in the MLflow UI (credentials masked: it is printed and put in reports)."""
+    def experiment_url_hint(self, metric: str | None = LEADERBOARD_METRIC) -> str:
+        """How to open this experiment's runs table in the MLflow UI, best ``metric`` first (None: newest first).
+
+        Credentials are masked: it is printed and put in reports.
+        """
         uri = mask_url(self.uri)
-        path = leaderboard_path(self.experiment_id)
+        path = leaderboard_path(self.experiment_id, metric)
         if uri.startswith(("http://", "https://")):
             return f"{uri.rstrip('/')}/{path}"
         return f"mlflow ui --backend-store-uri {uri}   (then open http://127.0.0.1:5000/{path})"
 
 
-def leaderboard_path(experiment_id: str) -> str:
-    """The UI address (after the host) of an experiment's runs table in the ML view, best first.
+def leaderboard_path(experiment_id: str, metric: str | None = LEADERBOARD_METRIC) -> str:
+    """The UI address (after the host) of an experiment's runs table in the ML view, best ``metric`` first.
 
     ``workflowType=machine_learning`` is what MLflow 3.17 reads to open the runs table instead of the
-    GenAI overview; the order is ``balanced_accuracy_mean``, descending (the printed leaderboard's).
+    GenAI overview; the default order, ``balanced_accuracy_mean`` descending, is the printed leaderboard's.
     """
-    order = quote(f"metrics.`{LEADERBOARD_METRIC}`")
-    return f"#/experiments/{experiment_id}/runs?workflowType=machine_learning&orderByKey={order}&orderByAsc=false"
+    path = f"#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    return path if metric is None else f"{path}&orderByKey={quote(f'metrics.`{metric}`')}&orderByAsc=false"
 
 
 def run_name(method: str, classifier: str) -> str:
