@@ -460,6 +460,8 @@ class StudyLog:
             cells.append({"cell_key": row.cell_key, "seed": cell.seed, "fold": cell.fold_name, "status": row.status,
                           "reason": row.reason})
             tracker.record_na(parent, cells)
+            for run_id in replace:  # an older run of the cell
+                tracker.client.delete_run(run_id)
             return
         metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic,
                    "n_test": row.n_test,
