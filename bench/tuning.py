@@ -713,7 +713,7 @@ def tune(config: TuneConfig) -> TuneResult:
                                finished=True)
     return TuneResult(study=config.study_name, storage=storage_label(config.storage), best_value=best.value,
                       best_params=dict(best.params), best_trial=best.number, states=states, out=out,
-                      tracking_hint=tracker.experiment_url_hint(), parent_run_id=parent,
+                      tracking_hint=tracker.experiment_url_hint(f"best_{config.metric}"), parent_run_id=parent,
                       seconds=time.perf_counter() - tic)
 
 

@@ -195,6 +195,7 @@ def test_running_again_resumes_the_study_and_other_settings_are_refused(tmp_path
 def test_best_yaml_runs_with_bench_run_and_records_where_it_came_from(tmp_path):
     config = tune_config(tmp_path)
     result = tune(config)
+    assert f"runs?workflowType=machine_learning&orderByKey=metrics.%60best_{config.metric}%60" in result.tracking_hint
     best = build_study(result.out, cli={"out": str(tmp_path / "run"), "experiment": "from-tune"})
     assert best.tuned_from == f"sqlite:///{tmp_path}/optuna.db#{config.study_name}#trial-{result.best_trial}"
     assert best.methods == ("noise",) and best.classifiers == ("svm",) and best.folds == 2
