@@ -229,6 +229,7 @@ def test_an_interrupted_run_loses_only_the_running_cell(tmp_path):
     assert again.skipped == 2 and again.computed == 2
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
     # Two workers take (method, fold) units; smote's generation quality needs the fold's `none`
     # classifier, which the other worker may have trained: it is shared, or retrained alike.

@@ -153,6 +153,7 @@ def test_torch_classifiers_report_every_epoch_and_get_pruned(tmp_path, monkeypat
     assert all(r.info.status == "KILLED" for r in runs)
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_two_worker_processes_share_one_study(tmp_path):
     config = tune_config(tmp_path, study="shared")
     # The data cache and both databases exist before the workers start (as with a PostgreSQL database and an
