@@ -27,14 +27,15 @@ TINY = ("dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def tune_config(tmp_path, **changes) -> TuneConfig:
-    settings = {"method": "noise", "classifier": "svm", "folds": 2, "inner_folds": 2, "trials": 2, "sets": TINY,
+    settings = {"method": "noise", "classifier": "svm", "folds": 2, "inner_folds": 2, "trials": 2,
                 "storage": f"sqlite:///{tmp_path}/optuna.db", "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
                 "out": str(tmp_path / "best.yaml"), **changes}
-    return TuneConfig(**settings)
+    sets = settings.pop("sets", TINY)
+    return TuneConfig.from_options(settings, sets)
 
 
 def _runs(config, kind):
-    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
     return tracker.client.search_runs([tracker.experiment_id], f"tags.`bench.kind` = '{kind}'")
 
 
@@ -43,7 +44,7 @@ def test_tuning_never_touches_an_outer_test_fold(tmp_path):
     with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         config = tune_config(tmp_path, method="spy", classifier="spy", folds=3, outer_folds_used=2)
         tune(config)
-        ctx = context(config.base, "synthetic")
+        ctx = context(config.study, "synthetic")
         pairs = inner_splits(config, ctx)
     index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
     trial = ctx.prepared.segments.trial_id
@@ -158,12 +159,12 @@ def test_two_worker_processes_share_one_study(tmp_path):
     config = tune_config(tmp_path, study="shared")
     # The data cache and both databases exist before the workers start (as with a PostgreSQL database and an
     # MLflow server): two processes creating one SQLite schema at the same moment would race.
-    context(config.base, "synthetic")
+    context(config.study, "synthetic")
     optuna.storages.RDBStorage(config.storage)
-    Tracker(config.resolved_tracking_uri, config.experiment)
+    Tracker(config.study.resolved_tracking_uri, config.study.experiment)
     args = [sys.executable, "-m", "bench", "tune", "--method", "noise", "--classifier", "svm", "--folds", "2",
             "--inner-folds", "2", "--trials", "2", "--storage", config.storage, "--study", "shared",
-            "--tracking-uri", config.resolved_tracking_uri, "-q"]
+            "--tracking-uri", config.study.resolved_tracking_uri, "-q"]
     args += [a for s in TINY for a in ("--set", s)]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     workers = [subprocess.Popen(args + ["--out", str(tmp_path / f"best-{i}.yaml")], cwd=tmp_path, env=env,
