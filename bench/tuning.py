@@ -262,6 +262,14 @@ class ParamSpec:
             return trial.suggest_int(name, self.low, self.high, step=self.step or 1, log=self.log)
         return trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
 
+    def distribution(self) -> optuna.distributions.BaseDistribution:
+        """The Optuna distribution (raises ValueError, from Optuna, for an inconsistent one)."""
+        if self.type == "categorical":
+            return optuna.distributions.CategoricalDistribution(list(self.choices or ()))
+        if self.type == "int":
+            return optuna.distributions.IntDistribution(self.low, self.high, log=self.log, step=self.step or 1)
+        return optuna.distributions.FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+
     def probes(self) -> list[Any]:
         """Values a component config must accept for the distribution to be usable."""
         if self.type == "categorical":
@@ -270,31 +278,30 @@ class ParamSpec:
 
 
 def _check_spec(spec: ParamSpec, where: str) -> None:
-    """Raise ConfigError unless ``spec`` is a complete, consistent distribution."""
+    """Raise ConfigError unless ``spec`` is a complete, consistent distribution.
+
+    The value types and which keys a type takes are checked here; the rest (``low <= high``, ``low > 0``
+    on a log scale, ``step > 0``, no step on a log scale, some choices) by Optuna's own distributions.
+    """
     if spec.type not in SPEC_TYPES:
         raise ConfigError(f"{where}: type must be one of {', '.join(SPEC_TYPES)}, got {spec.type!r}")
     if spec.type == "categorical":
-        if not spec.choices:
-            raise ConfigError(f"{where}: a categorical distribution needs a non-empty list of choices, "
-                              "e.g. {type: categorical, choices: [rbf, linear]}")
         if spec.low is not None or spec.high is not None or spec.log or spec.step is not None:
             raise ConfigError(f"{where}: a categorical distribution takes only choices, not low/high/log/step")
-        return
-    number = int if spec.type == "int" else (int, float)
-    for key in ("low", "high") + (("step",) if spec.step is not None else ()):
-        value = getattr(spec, key)
-        if isinstance(value, bool) or not isinstance(value, number):
-            kind = "an integer" if spec.type == "int" else "a number"
-            raise ConfigError(f"{where}: {key} must be {kind} for a {spec.type} distribution, got {value!r}")
-    if spec.choices is not None:
-        raise ConfigError(f"{where}: choices belong to categorical distributions; use low and high for {spec.type}")
-    if not spec.low <= spec.high:
-        raise ConfigError(f"{where}: low must not exceed high, got low={spec.low} high={spec.high}")
-    if spec.log and (spec.low <= 0 or spec.step is not None):
-        raise ConfigError(f"{where}: a log distribution needs low > 0 and no step, got low={spec.low} "
-                          f"step={spec.step}")
-    if spec.step is not None and not spec.step > 0:
-        raise ConfigError(f"{where}: step must be > 0, got {spec.step}")
+    else:
+        number = int if spec.type == "int" else (int, float)
+        for key in ("low", "high") + (("step",) if spec.step is not None else ()):
+            value = getattr(spec, key)
+            if isinstance(value, bool) or not isinstance(value, number):
+                kind = "an integer" if spec.type == "int" else "a number"
+                raise ConfigError(f"{where}: {key} must be {kind} for a {spec.type} distribution, got {value!r}")
+        if spec.choices is not None:
+            raise ConfigError(f"{where}: choices belong to categorical distributions; use low and high for {spec.type}")
+    try:
+        spec.distribution()
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e} (e.g. {{type: categorical, choices: [rbf, linear]}} or "
+                          "{type: float, low: 0.01, high: 100, log: true})") from e
 
 
 def load_space(path: str | os.PathLike[str], config: TuneConfig) -> dict[str, dict[str, ParamSpec]]:
