@@ -222,7 +222,8 @@ class Tracker:
 
     def close_stale_runs(self) -> list[str]:
         """Mark KILLED the experiment's RUNNING runs whose writer (``bench.writer`` tag) was a process of
-        this host that no longer runs (killed while logging); return their ids.
+        this host that no longer runs (a ``bench run`` or ``bench tune`` killed while logging); say so in
+        the log and return their ids.
 
         Runs of live processes, and of other hosts (which cannot be checked), are left as they are.
         """
@@ -230,6 +231,9 @@ class Tracker:
                  if writer_gone(run.data.tags.get(WRITER_TAG, ""))]
         for run_id in stale:
             self.client.set_terminated(run_id, "KILLED")
+        if stale:
+            log.warning("marked KILLED %d run(s) of experiment %r left RUNNING by a bench process that was killed: %s",
+                        len(stale), self.experiment, ", ".join(stale))
         return stale
 
     def na_cells(self, parent_id: str) -> list[dict[str, Any]]:
@@ -333,12 +337,14 @@ class Tracker:
     def start_tune_parent(self, study: str, storage: str, params: Mapping[str, Any]) -> str:
         """Create the parent run ``tune/<study>`` of an Optuna study, with the tuning settings as params."""
         run = self.client.create_run(self.experiment_id, run_name=f"tune/{study}",
-                                     tags={KIND_TAG: "tune", STUDY_TAG: study, STORAGE_TAG: storage})
+                                     tags={KIND_TAG: "tune", STUDY_TAG: study, STORAGE_TAG: storage,
+                                           WRITER_TAG: writer_id()})
         self._log(run.info.run_id, params=params)
         return run.info.run_id
 
     def reopen(self, run_id: str) -> None:
-        """Mark a run as running again (a resumed study)."""
+        """Mark a run as running again (a resumed study), written by this process from now on."""
+        self.client.set_tag(run_id, WRITER_TAG, writer_id())
         self.client.update_run(run_id, status="RUNNING")
 
     def log_trial(self, parent_id: str, study: str, number: int, state: str, params: Mapping[str, Any],
@@ -450,10 +456,7 @@ class StudyLog:
     def __init__(self, config: StudyConfig, contexts: Mapping[str, Any]) -> None:
         self.config, self.contexts = config, contexts
         self.tracker = Tracker(config.resolved_tracking_uri, config.experiment)
-        stale = self.tracker.close_stale_runs()
-        if stale:
-            log.warning("marked KILLED %d run(s) of experiment %r left RUNNING by a bench run that was killed: %s",
-                        len(stale), config.experiment, ", ".join(stale))
+        self.tracker.close_stale_runs()
         self.logged = self.tracker.logged_cells()
         self.parents = self.tracker.parent_runs()
         self.na: dict[str, list[dict[str, Any]]] = {}  # parent run id -> its n/a cells

@@ -737,6 +737,7 @@ def tune(config: TuneConfig) -> TuneResult:
     splits = [split for _, split in inner_splits(config, ctx)]
     study, created = _open_study(config, _settings(config, space))
     tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
+    tracker.close_stale_runs()  # e.g. the parent run of a tune process that was killed
     parent = _parent_run(tracker, config, study, created)
     study.optimize(Objective(config, ctx, splits, space), n_trials=config.trials, timeout=config.timeout,
                    callbacks=[_TrialLogger(tracker, parent, config)], catch=(MethodError,), gc_after_trial=False)

@@ -14,6 +14,7 @@ import pytest
 from bench import tuning
 from bench.cli import main
 from bench.errors import BenchError, ConfigError
+from bench.integrity import HOST
 from bench.registry import CLASSIFIERS, METHODS
 from bench.context import context
 from bench.runner import run_study
@@ -192,6 +193,21 @@ def test_running_again_resumes_the_study_and_other_settings_are_refused(tmp_path
     assert "balanced_accuracy" in trial_run.data.metrics and "classifier.C" in trial_run.data.params
     with pytest.raises(ConfigError, match="other settings .*inner_folds.*--study NEW_NAME"):
         tune(tune_config(tmp_path, trials=1, inner_folds=3))
+
+
+def test_the_parent_run_of_a_killed_tune_process_is_marked_killed_by_the_next_one(tmp_path):
+    config = tune_config(tmp_path, trials=1, study="first")
+    parent = tune(config).parent_run_id
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
+    tracker.client.set_tag(parent, "bench.writer", f"{HOST}:{dead.pid}")  # killed while tuning
+    tracker.client.update_run(parent, status="RUNNING")
+    tune(tune_config(tmp_path, trials=1, study="second"))  # another study of the experiment
+    assert tracker.client.get_run(parent).info.status == "KILLED"
+    assert tune(config).parent_run_id == parent  # resumed: this process writes it, and it finishes
+    run = tracker.client.get_run(parent)
+    assert run.info.status == "FINISHED" and run.data.tags["bench.writer"] == f"{HOST}:{os.getpid()}"
 
 
 def test_best_yaml_runs_with_bench_run_and_records_where_it_came_from(tmp_path):
