@@ -304,8 +304,8 @@ class De3dGan(Method):
     paper_recipe = True
     config: De3dganConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-            trials: tuple[np.ndarray, np.ndarray] | None = None) -> De3dGan:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+             trials: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Train G and the critic on the training frames, grouped into runs of their trials, minus an inner validation split.
 
         Parameters
@@ -350,7 +350,6 @@ class De3dGan(Method):
         self.generator_.eval(), self.critic_.eval()
         self.stats_ = {"frames_covered": sum(len(self.runs_[i]) for i in train_runs) / len(X),
                        **self.fit_report_.stats()}
-        return self
 
     def _de(self, frames: np.ndarray) -> np.ndarray:
         de = de_video(frames, self.info.sfreq, DE3DGAN_FEATURES)

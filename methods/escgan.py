@@ -291,8 +291,8 @@ class EscGan(Method):
     bounded_output = True
     config: EscganConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-            groups: np.ndarray | None = None) -> EscGan:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+             groups: np.ndarray | None = None) -> None:
         """Train G and D on the training fold, minus an inner validation split of its trials.
 
         Parameters
@@ -324,7 +324,6 @@ class EscGan(Method):
         self.generator_.eval()
         self.discriminator_.eval()
         self.stats_ = self.fit_report_.stats()
-        return self
 
     def _build(self, n_bands: int) -> None:
         import torch
