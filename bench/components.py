@@ -28,10 +28,12 @@ import numpy as np
 
 from bench.config import ComponentConfig
 from bench.errors import ConfigError, NotFittedError
-from bench.estimator import Estimator, check_input, encode_labels, resolve_rng, sampling_requests
+from bench.estimator import Estimator, check_input, encode_labels, not_fitted_error, resolve_rng, sampling_requests
 
 REPRESENTATIONS = ("raw", "raw-grid", "de", "de-grid")
 """The forms a window takes (:mod:`datasets.views` makes each from the prepared data)."""
+WINDOW_NDIM = {"raw": 2, "raw-grid": 3, "de": 2, "de-grid": 3}
+"""Dimensions of one window of each representation: (channels, times), (times, 9, 9), (channels, bands), (bands, 9, 9)."""
 ANY = "any"
 HOOKS = {
     "on_batch": "callable (x, y) -> (x, target) replacing every training batch (online augmentation)",
@@ -133,12 +135,17 @@ class Component(Estimator):
     def check_fitted(self, what: str) -> None:
         """Raise NotFittedError unless ``fit`` has run (it sets attributes ending in ``_``, scikit-learn's rule)."""
         if not any(k.endswith("_") and not k.startswith("_") for k in vars(self)):
-            raise NotFittedError(f"{self.name}.{what}: call fit(X, y) first; this {self.name} is not fitted")
+            raise not_fitted_error(f"{self.name}.{what}: call fit(X, y) first; this {self.name} is not fitted")
 
     def _start_fit(self, X: Any, y: Any, rng: np.random.Generator | None) -> tuple[np.ndarray, np.ndarray,
                                                                                    np.random.Generator]:
         """Validate ``X`` and ``y``, set ``classes_`` and the input shape; the codes of ``y`` and the fit's generator."""
+        names = getattr(X, "columns", None)  # a DataFrame's, as scikit-learn records them
         X = check_input(X, self.name, "fit")
+        if names is not None:
+            self.feature_names_in_ = np.asarray(names, dtype=object)
+        elif hasattr(self, "feature_names_in_"):
+            del self.feature_names_in_
         self.classes_, codes = encode_labels(y, self.class_names, self.name)
         if len(codes) != len(X):
             raise ConfigError(f"{self.name}.fit: X has {len(X)} windows but y has {len(codes)} labels; give one "
@@ -281,9 +288,9 @@ class Method(Component):
         check_classification_targets(y)
         was_list = isinstance(X, list)
         labels, one_vs_all = check_target_type(np.asarray(y), indicate_one_vs_all=True)
-        X = check_input(X, self.name, "fit_resample")
         fit_rng, sample_rng = resolve_rng(None, self.random_state).spawn(2)
         self.fit(X, labels, rng=fit_rng, **trials)
+        X = check_input(X, self.name, "fit_resample")
         codes = np.searchsorted(self.classes_, labels) if self.class_names is None else np.asarray(labels)
         requests = sampling_requests(self.sampling_strategy, labels, codes, self.classes_, self.name)
         self.sampling_strategy_ = {self.classes_[c].item(): n for c, n in requests.items() if n}
@@ -293,6 +300,12 @@ class Method(Component):
         if one_vs_all:
             y_res = label_binarize(y_res, classes=self.classes_)
         return (X_res.tolist(), y_res.tolist()) if was_list else (X_res, y_res)
+
+    def get_feature_names_out(self, input_features: Any = None) -> np.ndarray:
+        """Names of the output features: those of the input, one to one (scikit-learn's ``OneToOneFeatureMixin``)."""
+        from sklearn.base import OneToOneFeatureMixin
+
+        return OneToOneFeatureMixin.get_feature_names_out(self, input_features)
 
     def __sklearn_tags__(self) -> Any:
         """imbalanced-learn's sampler tags (windows of any number of dimensions, no sparse input)."""
@@ -371,7 +384,8 @@ class Classifier(Component):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (of ``classes_``), shape (n,)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def score(self, X: Any, y: Any) -> float:
         """Accuracy on ``(X, y)`` (scikit-learn's classifier API)."""

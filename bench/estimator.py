@@ -15,13 +15,14 @@ implements the small protocol itself instead of inheriting ``sklearn.base.BaseEs
 from __future__ import annotations
 
 import dataclasses
+import functools
 import inspect
 from collections.abc import Callable
 from typing import Any, ClassVar
 
 import numpy as np
 
-from bench.errors import ConfigError
+from bench.errors import ConfigError, NotFittedError
 
 DATA_PARAMS: dict[str, Any] = {
     "sfreq": 128.0,
@@ -95,18 +96,40 @@ def resolve_rng(rng: np.random.Generator | None, random_state: Any) -> np.random
 
 
 def check_input(X: Any, who: str, where: str) -> np.ndarray:
-    """Windows ``X`` as an array of shape (n, *window shape), numeric and finite (ValueError otherwise)."""
+    """Windows ``X`` as an array of shape (n, *window shape), real and finite (ValueError or TypeError otherwise).
+
+    The messages carry scikit-learn's wording (``Reshape your data``, ``sparse``, ``Complex data not
+    supported``) so that its estimator checks recognise them.
+    """
+    if type(X).__module__.startswith("scipy.sparse"):
+        raise TypeError(f"{who}.{where}: sparse input is not supported; pass X.toarray() (windows are dense)")
     X = np.asarray(X)
+    if X.dtype == object:
+        X = X.astype(np.float64)  # numbers stored as objects; anything else raises TypeError naming its type
     if X.ndim < 2:
-        raise ConfigError(f"{who}.{where}: expected X of shape (n, *window shape), got shape {X.shape}; "
-                          "reshape a single window with X[None]")
+        raise ConfigError(f"{who}.{where}: expected X of shape (n, *window shape), got shape {X.shape}. Reshape your "
+                          "data: X[None] for a single window, X.reshape(-1, 1) for a single feature")
     if not len(X):
         raise ConfigError(f"{who}.{where}: X has 0 windows; at least one is required")
+    if np.iscomplexobj(X):
+        raise ConfigError(f"{who}.{where}: Complex data not supported; give real-valued windows")
     if not (np.issubdtype(X.dtype, np.floating) or np.issubdtype(X.dtype, np.integer)):
         raise ConfigError(f"{who}.{where}: X must be numeric, got dtype {X.dtype}")
     if not np.isfinite(X).all():
         raise ConfigError(f"{who}.{where}: X holds NaN or infinite values; give finite windows")
     return X
+
+
+@functools.cache
+def _not_fitted_type() -> type:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    return type("NotFittedError", (NotFittedError, SklearnNotFittedError), {"__module__": __name__})
+
+
+def not_fitted_error(message: str) -> NotFittedError:
+    """A :class:`bench.errors.NotFittedError` that is also scikit-learn's ``NotFittedError`` (imported only here)."""
+    return _not_fitted_type()(message)
 
 
 def encode_labels(y: Any, class_names: tuple[str, ...] | None, who: str) -> tuple[np.ndarray, np.ndarray]:
@@ -250,3 +273,30 @@ def sampling_requests(strategy: Any, labels: np.ndarray, codes: np.ndarray, clas
 
     wanted = check_sampling_strategy(strategy, labels, "over-sampling")
     return {code: int(wanted.get(label, 0)) for code, label in enumerate(classes.tolist())}
+
+
+SKLEARN_TABLE_CHECKS = (
+    "check_classifier_data_not_an_array", "check_classifiers_classes", "check_classifiers_one_label",
+    "check_classifiers_train", "check_dict_unchanged", "check_dont_overwrite_parameters", "check_dtype_object",
+    "check_estimators_dtypes", "check_estimators_empty_data_messages", "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf", "check_estimators_overwrite_params", "check_estimators_pickle",
+    "check_f_contiguous_array_estimator", "check_fit2d_1feature", "check_fit2d_1sample", "check_fit2d_predict1d",
+    "check_fit_check_is_fitted", "check_fit_idempotent", "check_fit_score_takes_y",
+    "check_methods_sample_order_invariance", "check_methods_subset_invariance", "check_n_features_in",
+    "check_n_features_in_after_fitting", "check_pipeline_consistency", "check_positive_only_tag_during_fit",
+    "check_readonly_memmap_input", "check_supervised_y_2d",
+)
+"""scikit-learn's estimator checks that fit on a flat (n, n_features) table of a few features."""
+
+IMBLEARN_TABLE_CHECKS = (
+    "check_sampler_get_feature_names_out", "check_sampler_get_feature_names_out_pandas", "check_samplers_2d_target",
+    "check_samplers_fit", "check_samplers_fit_resample", "check_samplers_list", "check_samplers_multiclass_ova",
+    "check_samplers_one_label", "check_samplers_preserve_dtype", "check_samplers_sample_indices",
+    "check_samplers_sampling_strategy_fit_resample",
+)
+"""imbalanced-learn's sampler checks that fit on a flat (n, n_features) table of a few features."""
+
+
+def table_checks_fail(reason: str, checks: tuple[str, ...]) -> dict[str, str]:
+    """``{check: reason}`` for a component that cannot fit the flat tables of ``checks`` (its ``estimator_xfail``)."""
+    return dict.fromkeys(checks, reason)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.components import Classifier, Method, check_windows
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
 from bench.seeding import child_seed, torch_rng
@@ -302,6 +303,9 @@ class De3dGan(Method):
     bounded_output = True
     inner_validation = True
     paper_recipe = True
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, times, 9, 9) frames of whole trials); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     config: De3dganConfig
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,

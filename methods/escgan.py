@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.components import Classifier, Method, check_windows
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
 from bench.seeding import child_seed, torch_rng
@@ -289,6 +290,9 @@ class EscGan(Method):
     paper_recipe = True
     inner_validation = True
     bounded_output = True
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, bands, 9, 9) DE grids); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     config: EscganConfig
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,

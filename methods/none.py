@@ -27,6 +27,8 @@ class NoAugmentation(Method):
     Config = NoneConfig
     representation = ANY
     augments = False
+    estimator_xfail = {"check_samplers_fit_resample": "the no-augmentation baseline adds no windows, whatever it is "
+                                                      "asked for: it is the reference every method is compared with"}
 
     def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
         """Check the windows (n, *window_shape) and labels (n,) and remember the window shape."""

@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.components import Classifier
+from bench.components import WINDOW_NDIM, Classifier
 from bench.config import ComponentConfig, check_positive_ints
 from bench.standardisation import standardisation
 from bench.errors import ConfigError
+from bench.estimator import SKLEARN_TABLE_CHECKS, table_checks_fail
 from bench.lazy import lazy_attributes
 from bench.seeding import child_seed, torch_rng
 
@@ -159,6 +160,10 @@ class TorchClassifier(Classifier):
     """
 
     differentiable: ClassVar[bool] = True
+    estimator_xfail = table_checks_fail(
+        "a torch classifier learns from windows of its representation, (n, channels, times), (n, channels, bands) "
+        "or (n, ..., 9, 9); scikit-learn's check fits a flat (n, n_features) table of a few features",
+        SKLEARN_TABLE_CHECKS)
     hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig
@@ -259,6 +264,8 @@ class TorchClassifier(Classifier):
 
     def _windows(self, X: np.ndarray, where: str) -> np.ndarray:
         X = np.require(X, np.float32, ("C", "W"))  # no copy of a writable float32 array; never written to
-        if X.ndim < 2:
-            raise ConfigError(f"{self.name}.{where}: expected windows of shape (n, *window shape), got {X.shape}")
+        if X.ndim != 1 + WINDOW_NDIM[self.representation]:
+            raise ConfigError(f"{self.name}.{where}: expected {self.representation} windows, an array of "
+                              f"{1 + WINDOW_NDIM[self.representation]} dimensions (n, *window shape), got {X.shape}; "
+                              "reshape flat features into windows first")
         return X

@@ -32,6 +32,7 @@ import numpy as np
 from bench.components import Method, check_windows
 from bench.config import ComponentConfig, check_positive_ints
 from bench.errors import ConfigError, MethodError
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.seeding import child_seed, torch_rng
 from bench.standardisation import standardisation
 from datasets.features import DEFAULT_BANDS
@@ -187,6 +188,9 @@ class ConditionalGenerator(Method):
     inner_validation = True
     cache_fit = True
     representation_label: ClassVar[str] = "raw or de-grid, by config"
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, channels, times) or (n, bands, 9, 9)); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
 
