@@ -330,7 +330,7 @@ class _Job:
         quality = config.quality and self.full and row.recipe == "default"
         y_train, y_test = y[split.train], y[split.test]
 
-        method = METHODS.get(cell.method)(config.method_config(cell.method), info=info, device=config.device)
+        method = METHODS.get(cell.method).from_config(config.method_config(cell.method), info=info, device=config.device)
         classifier = self.new_classifier(info)
         if row.recipe == "paper" and (reason := method.paper_incompatibility(classifier)):
             row.status, row.reason = NOT_APPLICABLE, reason
@@ -395,7 +395,7 @@ class _Job:
     def new_classifier(self, info: DataInfo) -> Any:
         """An unfitted classifier of the cell's kind, with the study's config for it."""
         name = self.cell.classifier
-        return CLASSIFIERS.get(name)(self.config.classifier_config(name), info=info, device=self.config.device)
+        return CLASSIFIERS.get(name).from_config(self.config.classifier_config(name), info=info, device=self.config.device)
 
     def classifier_rng(self) -> np.random.Generator:
         """The classifier's training seed: independent of the method, so every method starts alike."""

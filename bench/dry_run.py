@@ -41,8 +41,8 @@ def incompatibility(config: Any, method: str, classifier: str, task: str) -> str
         # Settings only: no data is read, so the description carries placeholders.
         info = DataInfo(sfreq=0.0, ch_names=(), grid="", band_names=config.features.band_names,
                         class_names=LabelConfig(task=task).class_names)
-        instance = clf_cls(config.classifier_config(classifier), info=info, device=config.device)
-        return method_cls(method_config, info=info, device=config.device).paper_incompatibility(instance)
+        instance = clf_cls.from_config(config.classifier_config(classifier), info=info, device=config.device)
+        return method_cls.from_config(method_config, info=info, device=config.device).paper_incompatibility(instance)
     return None
 
 

@@ -110,7 +110,7 @@ def curve(name: str, rep: str, scale: float, fold: int, profile: str, budget: fl
     overrides = {"epochs": int(base.epochs * scale), "fit_budget_s": budget or base.fit_budget_s * scale, "patience": 0}
     if name not in NATIVE:
         overrides["representation"] = rep
-    method = cls(cls.Config.for_profile(profile, overrides), info=info)
+    method = cls.from_config(cls.Config.for_profile(profile, overrides), info=info)
     rep = cls.representation_for(method.config, rep)
     kwargs = ({"trials": (ctx.groups.trial_id[train], ctx.groups.position[train])} if cls.needs_trials
               else {"groups": ctx.groups.trial_id[train]})

@@ -41,7 +41,7 @@ def seconds_per_epoch(name: str, n_windows: int, epochs: int, threads: int) -> f
     for n in (1, epochs):  # a 1-epoch warm-up fit, then the timed one
         config = cls.Config.for_profile("quick", {"epochs": n})
         tic = time.perf_counter()
-        cls(config, info=info).fit(X, y, rng=np.random.default_rng(0))
+        cls.from_config(config, info=info).fit(X, y, rng=np.random.default_rng(0))
     return (time.perf_counter() - tic) / epochs
 
 

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.components import Classifier, Method, check_windows
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
 from bench.seeding import child_seed, torch_rng
@@ -302,10 +303,13 @@ class De3dGan(Method):
     bounded_output = True
     inner_validation = True
     paper_recipe = True
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, times, 9, 9) frames of whole trials); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     config: De3dganConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-            trials: tuple[np.ndarray, np.ndarray] | None = None) -> De3dGan:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+             trials: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         """Train G and the critic on the training frames, grouped into runs of their trials, minus an inner validation split.
 
         Parameters
@@ -350,7 +354,6 @@ class De3dGan(Method):
         self.generator_.eval(), self.critic_.eval()
         self.stats_ = {"frames_covered": sum(len(self.runs_[i]) for i in train_runs) / len(X),
                        **self.fit_report_.stats()}
-        return self
 
     def _de(self, frames: np.ndarray) -> np.ndarray:
         de = de_video(frames, self.info.sfreq, DE3DGAN_FEATURES)

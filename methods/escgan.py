@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 
 from bench.components import Classifier, Method, check_windows
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.errors import ConfigError, MethodError
 from bench.registry import METHODS
 from bench.seeding import child_seed, torch_rng
@@ -289,10 +290,13 @@ class EscGan(Method):
     paper_recipe = True
     inner_validation = True
     bounded_output = True
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, bands, 9, 9) DE grids); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     config: EscganConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-            groups: np.ndarray | None = None) -> EscGan:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+             groups: np.ndarray | None = None) -> None:
         """Train G and D on the training fold, minus an inner validation split of its trials.
 
         Parameters
@@ -324,7 +328,6 @@ class EscGan(Method):
         self.generator_.eval()
         self.discriminator_.eval()
         self.stats_ = self.fit_report_.stats()
-        return self
 
     def _build(self, n_bands: int) -> None:
         import torch

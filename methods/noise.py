@@ -75,11 +75,10 @@ class GaussianNoise(WindowPool):
 
     Config = NoiseConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> GaussianNoise:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
         """Keep the training windows (n, *window_shape) and each feature's standard deviation."""
-        super().fit(X, y, rng=rng)
+        super()._fit(X, y, rng=rng)
         self.scale_ = np.float32(self.config.sigma) * feature_std(self.X_)
-        return self
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """Noisy copies of drawn training windows.

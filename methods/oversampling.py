@@ -143,7 +143,7 @@ class Oversampler(Method):
         """
         raise NotImplementedError
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Oversampler:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
         """Keep the training windows, flattened.
 
         Parameters
@@ -164,7 +164,6 @@ class Oversampler(Method):
         self.X_ = X.reshape(len(X), -1)
         self.y_ = y
         self.class_counts_ = np.bincount(y, minlength=self.info.n_classes)
-        return self
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         """New windows only, class by class in ascending order.

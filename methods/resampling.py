@@ -55,7 +55,7 @@ class WindowPool(Method):
 
     representation = ANY
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> WindowPool:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
         """Keep the training windows.
 
         Parameters
@@ -67,4 +67,3 @@ class WindowPool(Method):
             Unused: fitting is deterministic.
         """
         self.X_, self.y_ = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
-        return self

@@ -53,13 +53,12 @@ class Rose(Method):
     representation = ANY
     config: RoseConfig
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> Rose:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
         """Keep the training windows ``X`` (n, *window shape), flattened, and their labels ``y`` (n,)."""
         X, y = check_windows(X, y, self.info.n_classes, f"{self.name}.fit")
         self.window_shape_ = X.shape[1:]
         self.X_ = X.reshape(len(X), -1).astype(np.float64)
         self.y_ = y.copy()
-        return self
 
     def _sample(self, counts: dict[int, int], rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         from imblearn.over_sampling import RandomOverSampler

@@ -15,9 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bench", "datasets", "methods", "reports")
 LAYERS = {
     "core": ("bench", "bench.errors", "bench.registry", "bench.config", "bench.components", "bench.seeding",
-             "bench.lazy", "bench.standardisation", "bench.urls", "bench.integrity", "bench.study_lock"),
+             "bench.lazy", "bench.estimator", "bench.policy", "bench.standardisation", "bench.urls", "bench.integrity", "bench.study_lock"),
     "components": ("datasets", "methods", "bench.classifiers"),
-    "evaluation": ("bench.protocols", "bench.policy", "bench.metrics", "bench.quality", "bench.fold_quality",
+    "evaluation": ("bench.protocols", "bench.metrics", "bench.quality", "bench.fold_quality",
                    "bench.quality_files", "bench.attacks", "bench.robustness", "bench.gate", "bench.results",
                    "bench.fit_cache", "bench.summary", "bench.testing", "bench.epoch_scores", "bench.hard_case"),
     "reports": ("reports",),

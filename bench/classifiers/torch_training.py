@@ -25,10 +25,11 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from bench.components import Classifier, DataInfo, check_labels
+from bench.components import WINDOW_NDIM, Classifier
 from bench.config import ComponentConfig, check_positive_ints
 from bench.standardisation import standardisation
 from bench.errors import ConfigError
+from bench.estimator import SKLEARN_TABLE_CHECKS, table_checks_fail
 from bench.lazy import lazy_attributes
 from bench.seeding import child_seed, torch_rng
 
@@ -159,14 +160,15 @@ class TorchClassifier(Classifier):
     """
 
     differentiable: ClassVar[bool] = True
+    estimator_xfail = table_checks_fail(
+        "a torch classifier learns from windows of its representation, (n, channels, times), (n, channels, bands) "
+        "or (n, ..., 9, 9); scikit-learn's check fits a flat (n, n_features) table of a few features",
+        SKLEARN_TABLE_CHECKS)
     hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig
-
-    def __init__(self, config: TorchConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
-        super().__init__(config, info=info, device=device)
-        self.on_epoch: Callable[[int, float], None] | None = None
-        self.on_batch: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
+    on_epoch: Callable[[int, float], None] | None = None
+    on_batch: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None
 
     def build(self, input_shape: tuple[int, ...], n_classes: int) -> nn.Module:
         """The network, mapping standardised windows of ``input_shape`` to ``n_classes`` logits."""
@@ -175,15 +177,11 @@ class TorchClassifier(Classifier):
     def constrain(self, network: nn.Module) -> None:
         """Adjust weights after every optimiser step (e.g. max-norm); nothing by default."""
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> TorchClassifier:
-        """Train on windows ``X`` (n, *window shape) with labels ``y`` (n,); returns self."""
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator) -> None:
+        """Train on windows ``X`` (n, *window shape) with labels ``y`` (n,) in ``0 .. n_classes - 1``."""
         import torch
 
         X = self._windows(X, "fit")
-        y = check_labels(y, self.info.n_classes, f"{self.name}.fit")
-        if len(X) != len(y) or not len(X):
-            raise ConfigError(f"{self.name}.fit: needs as many labels as windows and at least one window, "
-                              f"got {len(X)} windows and {len(y)} labels")
         self.input_shape_ = X.shape[1:]
         self.history_: list[float] = []
         mean, std = standardisation(X, self.norm_axes)
@@ -194,7 +192,6 @@ class TorchClassifier(Classifier):
             self.predict_seed_ = child_seed(rng)
             self._train(torch.from_numpy(X), torch.tensor(y), shuffle)
         self.module_.eval()
-        return self
 
     def _train(self, X: torch.Tensor, y: torch.Tensor, shuffle: torch.Generator) -> None:
         import torch
@@ -220,9 +217,8 @@ class TorchClassifier(Classifier):
             if self.on_epoch is not None:
                 self.on_epoch(epoch, self.history_[-1])
 
-    def predict_proba(self, X: np.ndarray) -> np.ndarray:
+    def _predict_proba(self, X: np.ndarray) -> np.ndarray:
         """Softmax of ``module_``'s logits, shape (n, n_classes), float64 (batched, in ``predict_mode``)."""
-        self.check_fitted("predict_proba")
         import torch
 
         X = self._windows(X, "predict_proba")
@@ -268,6 +264,8 @@ class TorchClassifier(Classifier):
 
     def _windows(self, X: np.ndarray, where: str) -> np.ndarray:
         X = np.require(X, np.float32, ("C", "W"))  # no copy of a writable float32 array; never written to
-        if X.ndim < 2:
-            raise ConfigError(f"{self.name}.{where}: expected windows of shape (n, *window shape), got {X.shape}")
+        if X.ndim != 1 + WINDOW_NDIM[self.representation]:
+            raise ConfigError(f"{self.name}.{where}: expected {self.representation} windows, an array of "
+                              f"{1 + WINDOW_NDIM[self.representation]} dimensions (n, *window shape), got {X.shape}; "
+                              "reshape flat features into windows first")
         return X

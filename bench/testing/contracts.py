@@ -125,7 +125,7 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
     def fitted(rep: str, seed: int, X: np.ndarray | None = None, y: np.ndarray | None = None) -> Method:
         if X is None:
             X, y = toy_data(rep)
-        method = cls(cls.Config.tiny(), info=INFO)
+        method = cls.from_config(cls.Config.tiny(), info=INFO)
         trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
         if getattr(cls, "inner_validation", False) and not trials:
             trials = {"groups": np.arange(len(y)) // 2}  # trials of two windows
@@ -190,7 +190,7 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
                            rng=(0,))
 
         def through_cache(root: Path) -> Fitted:
-            method = cls(cls.Config.tiny(), info=INFO)
+            method = cls.from_config(cls.Config.tiny(), info=INFO)
 
             def fit() -> float:
                 method.fit(X, y, rng=np.random.default_rng(0), **trials)
@@ -206,7 +206,7 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
             f"{cls.name}: a fit loaded from the fit cache samples other windows than the fitted object"
 
     def not_fitted() -> None:
-        method = cls(cls.Config.tiny(), info=INFO)
+        method = cls.from_config(cls.Config.tiny(), info=INFO)
         try:
             method.sample(request, rng=np.random.default_rng(0))
         except NotFittedError:
@@ -218,7 +218,7 @@ def method_checks(cls: type[Method], representations: tuple[str, ...] | None = N
         trials = {"trials": toy_trials(y)} if getattr(cls, "needs_trials", False) else {}
         if getattr(cls, "inner_validation", False) and not trials:
             trials = {"groups": np.arange(len(y)) // 2}
-        method = cls(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), **trials)
+        method = cls.from_config(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), **trials)
         again = pickle.loads(pickle.dumps(method))
         a, b = (m.sample(request, rng=np.random.default_rng(1)) for m in (method, again))
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1]), \
@@ -237,7 +237,7 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
 
     def fitted(seed: int, counts: tuple[int, ...] = (24, 14, 10)) -> tuple[Classifier, np.ndarray]:
         X, y = toy_data(rep, counts)
-        clf = cls(cls.Config.tiny(), info=INFO)
+        clf = cls.from_config(cls.Config.tiny(), info=INFO)
         assert clf.fit(X, y, rng=np.random.default_rng(seed)) is clf, f"{cls.name}: fit must return self"
         X_test, _ = toy_data(rep, (4, 4, 4), seed=1)
         return clf, clf.predict_proba(X_test)
@@ -256,7 +256,7 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
     def no_mutation() -> None:
         X, y = toy_data(rep)
         X0, y0 = X.copy(), y.copy()
-        clf = cls(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+        clf = cls.from_config(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
         clf.predict_proba(X)
         assert np.array_equal(X, X0) and np.array_equal(y, y0), f"{cls.name}: fit or predict modified its input"
 
@@ -280,7 +280,7 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
     def not_fitted() -> None:
         X_test, _ = toy_data(rep, (4, 4, 4), seed=1)
         try:
-            cls(cls.Config.tiny(), info=INFO).predict_proba(X_test)
+            cls.from_config(cls.Config.tiny(), info=INFO).predict_proba(X_test)
         except NotFittedError:
             return
         raise AssertionError(f"{cls.name}: predict_proba before fit must raise bench.errors.NotFittedError")
@@ -295,7 +295,7 @@ def classifier_checks(cls: type[Classifier]) -> list[Check]:
     def hooks() -> None:
         unknown = set(cls.hooks) - set(HOOKS)
         assert not unknown, f"{cls.name}: declares unknown hooks {sorted(unknown)}; known: {sorted(HOOKS)}"
-        clf = cls(cls.Config.tiny(), info=INFO)
+        clf = cls.from_config(cls.Config.tiny(), info=INFO)
         for name in cls.hooks:
             assert hasattr(clf, name), f"{cls.name}: declares the hook {name!r} but has no such attribute"
         try:

@@ -32,6 +32,7 @@ import numpy as np
 from bench.components import Method, check_windows
 from bench.config import ComponentConfig, check_positive_ints
 from bench.errors import ConfigError, MethodError
+from bench.estimator import IMBLEARN_TABLE_CHECKS, table_checks_fail
 from bench.seeding import child_seed, torch_rng
 from bench.standardisation import standardisation
 from datasets.features import DEFAULT_BANDS
@@ -177,7 +178,7 @@ class ConditionalGenerator(Method):
         Standardisation statistics of the training fold, broadcastable to a window.
     fixed_ : ndarray of bool, shape window
         Features constant over the training fold; samples hold their training value there.
-    classes_ : ndarray of int64
+    seen_classes_ : ndarray of int64
         Classes present in the training fold (the only ones :meth:`sample` can give).
     history_ : list of dict of str to float
         Mean losses of every epoch.
@@ -187,6 +188,9 @@ class ConditionalGenerator(Method):
     inner_validation = True
     cache_fit = True
     representation_label: ClassVar[str] = "raw or de-grid, by config"
+    estimator_xfail = table_checks_fail(
+        "a generator learns from windows of its representation ((n, channels, times) or (n, bands, 9, 9)); imbalanced-learn's check fits a flat "
+        "(n, n_features) table of a few features", IMBLEARN_TABLE_CHECKS)
     """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
 
@@ -202,8 +206,8 @@ class ConditionalGenerator(Method):
             return config.representation
         return "de-grid" if classifier_representation == "de-grid" else "raw"
 
-    def fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
-            groups: np.ndarray | None = None) -> ConditionalGenerator:
+    def _fit(self, X: np.ndarray, y: np.ndarray, *, rng: np.random.Generator,
+             groups: np.ndarray | None = None) -> None:
         """Train on the training fold, minus an inner validation split of its trials that decides when to stop.
 
         Parameters
@@ -231,7 +235,7 @@ class ConditionalGenerator(Method):
         self.mean_, self.std_ = standardisation(X_fit, NORM_AXES[kind])
         self.fixed_ = constant_features(X_fit)
         self.template_ = X_fit[0].copy()
-        self.classes_ = np.unique(y_fit)
+        self.seen_classes_ = np.unique(y_fit)
         self.geometry_ = window_geometry(X.shape[1:], cfg.depth, cfg.time_kernel)
         self.live_ = torch.from_numpy((~self.fixed_).astype(np.float32)).to(self.device)
         Z = torch.from_numpy((X_fit - self.mean_) / self.std_) * self.live_.cpu()
@@ -254,7 +258,6 @@ class ConditionalGenerator(Method):
         for net in self.networks_:
             net.eval()
         self.stats_ = self.fit_report_.stats()
-        return self
 
     def _probe_sample(self, counts: dict[int, int], rng: np.random.Generator, y: torch.Tensor,
                       gen: torch.Generator) -> tuple[np.ndarray, np.ndarray]:
@@ -263,7 +266,7 @@ class ConditionalGenerator(Method):
         for net in self.networks_:
             net.eval()
         try:
-            return self._sample({c: n for c, n in counts.items() if c in self.classes_}, rng)
+            return self._sample({c: n for c, n in counts.items() if c in self.seen_classes_}, rng)
         finally:
             for net in self.networks_:
                 net.train()
@@ -278,10 +281,10 @@ class ConditionalGenerator(Method):
         """
         import torch
 
-        unseen = sorted(c for c, n in counts.items() if n and c not in self.classes_)
+        unseen = sorted(c for c, n in counts.items() if n and c not in self.seen_classes_)
         if unseen:
             raise MethodError(f"{self.name}: asked for windows of class {unseen}, but the training fold given to fit has "
-                              f"none (it has classes {self.classes_.tolist()}); a conditional generator only learns the "
+                              f"none (it has classes {self.seen_classes_.tolist()}); a conditional generator only learns the "
                               "classes it sees: ask only for classes present in the training fold")
         classes = sorted(counts)
         labels = np.repeat(np.asarray(classes, dtype=np.int64), [counts[c] for c in classes])

@@ -32,7 +32,7 @@ class SpyMethod(Method):
     Config = ComponentConfig
     representation = "raw"
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         SEEN.append(("method.fit", row_hashes(X)))
         self.shape_ = X.shape[1:]
         return self
@@ -47,11 +47,11 @@ class SpyClassifier(Classifier):
     Config = ComponentConfig
     representation = "raw"
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         SEEN.append(("classifier.fit", row_hashes(X)))
         self.prior_ = np.bincount(y, minlength=self.info.n_classes) / len(y)
         return self
 
-    def predict_proba(self, X):
+    def _predict_proba(self, X):
         SEEN.append(("classifier.predict", row_hashes(X)))
         return np.tile(self.prior_, (len(X), 1))

@@ -51,7 +51,7 @@ def trained(representation: str, n_classes: int = 3):
     cls = CLASSIFIERS.get(CLASSIFIER_OF[representation])
     epochs = 15 if representation == "de-grid" else 2
     config = from_dict(cls.Config, {**vars(cls.Config.tiny()), "epochs": epochs})
-    clf = cls(config, info=INFO if n_classes == 3 else BINARY).fit(X, y, rng=derive(0, "fit", representation))
+    clf = cls.from_config(config, info=INFO if n_classes == 3 else BINARY).fit(X, y, rng=derive(0, "fit", representation))
     return clf, X, y
 
 
@@ -165,7 +165,7 @@ def test_binary_and_multiclass_tasks(n_classes):
 def test_a_classifier_without_gradients_gets_nan_and_the_reason():
     X, y = toy_data("de")
     svm = CLASSIFIERS.get("svm")
-    clf = svm(svm.Config.tiny(), info=INFO).fit(X, y, rng=derive(0))
+    clf = svm.from_config(svm.Config.tiny(), info=INFO).fit(X, y, rng=derive(0))
     robust, reasons = robustness(clf, X, X, y, clf.predict_proba(X), {"fgsm": attack("fgsm")}, [0.1], rng_for)
     assert all(math.isnan(v) for v in robust.values()) and len(robust) == len(METRICS)
     assert "not differentiable" in reasons["fgsm"]

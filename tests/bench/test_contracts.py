@@ -45,7 +45,7 @@ class Bad(Method):
     Config = ComponentConfig
     representation = "de"
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         self.X_ = X
         return self
 

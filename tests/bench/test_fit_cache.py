@@ -33,8 +33,8 @@ class CountingMethod(SpyMethod):
 
     cache_fit = True
 
-    def fit(self, X, y, *, rng):
-        super().fit(X, y, rng=rng)
+    def _fit(self, X, y, *, rng):
+        super()._fit(X, y, rng=rng)
         offset = rng.normal()
         self.means_ = np.stack([X[y == c].mean(axis=0) for c in range(self.info.n_classes)]) + offset
         self.stats_ = {"offset": offset}
@@ -168,7 +168,7 @@ def _inputs(**changes) -> FitInputs:
 
 def _cgan(device="cpu", **config):
     cls = METHODS.get("cgan")
-    return cls(replace(cls.Config.tiny(), **config), info=INFO, device=device)
+    return cls.from_config(replace(cls.Config.tiny(), **config), info=INFO, device=device)
 
 
 def test_the_key_changes_with_config_fold_seed_and_extra_fields_but_not_the_device():
@@ -225,7 +225,7 @@ def test_writers_of_one_key_at_once_leave_one_whole_entry(tmp_path, caplog):
 
 def test_a_method_without_cache_fit_is_never_stored(tmp_path):
     calls = []
-    method = METHODS.get("smote")(METHODS.get("smote").Config(), info=INFO)
+    method = METHODS.get("smote").from_config(METHODS.get("smote").Config(), info=INFO)
     fitted = load_or_fit(method, _inputs(), lambda: calls.append(1) or 2.0, root=tmp_path)
     assert fitted.fit_s == 2.0 and fitted.load_s is None and fitted.method is method and calls == [1]
     assert not any(tmp_path.iterdir())

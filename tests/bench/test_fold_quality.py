@@ -71,7 +71,7 @@ def test_class_profiles_hold_spectra_for_signals_and_grids_for_de(tmp_path):
 def test_classifier_metrics_use_the_reference_features_and_train_on_synthetic_only():
     X, y = toy_data("de-grid", counts=(40, 40, 40))
     Xt, yt = toy_data("de-grid", counts=(20, 20, 20), seed=1)
-    make = lambda: ESCClassifier(ESCClassifier.Config.tiny(), info=INFO)  # noqa: E731
+    make = lambda: ESCClassifier.from_config(ESCClassifier.Config.tiny(), info=INFO)  # noqa: E731
     reference = make().fit(X, y, rng=np.random.default_rng(0))
     assert reference.features(Xt).shape == (60, ESCClassifier.Config.tiny().mlp_hidden)
     same = classifier_metrics(reference, make, X[::2], y[::2], X, Xt, yt, 3, np.random.default_rng(0))
@@ -79,14 +79,14 @@ def test_classifier_metrics_use_the_reference_features_and_train_on_synthetic_on
     assert same["frechet"] < shifted["frechet"]
     assert 0.0 <= same["tstr_balanced_accuracy"] <= 1.0
     (Xs, ys), (Xst, yst) = toy_data("de", counts=(40, 40, 40)), toy_data("de", counts=(20, 20, 20), seed=1)
-    svm_reference = SVM_CLS(info=INFO).fit(Xs, ys, rng=np.random.default_rng(0))
-    svm = classifier_metrics(svm_reference, lambda: SVM_CLS(info=INFO), Xs[::2], ys[::2], Xs, Xst, yst,
+    svm_reference = SVM_CLS.from_config(info=INFO).fit(Xs, ys, rng=np.random.default_rng(0))
+    svm = classifier_metrics(svm_reference, lambda: SVM_CLS.from_config(info=INFO), Xs[::2], ys[::2], Xs, Xst, yst,
                              3, np.random.default_rng(0))
     assert np.isnan(svm["frechet"]) and svm["tstr_balanced_accuracy"] > 0.6
     real = classification_metrics(yst, svm_reference.predict_proba(Xst), 3)["balanced_accuracy"]
     assert svm["real_balanced_accuracy"] == real  # the reference itself, scored on the test fold
     assert svm["tstr_ratio"] == pytest.approx(svm["tstr_balanced_accuracy"] / real)
-    shuffled = classifier_metrics(None, lambda: SVM_CLS(info=INFO), Xs[::2], np.random.default_rng(0).permutation(ys[::2]),
+    shuffled = classifier_metrics(None, lambda: SVM_CLS.from_config(info=INFO), Xs[::2], np.random.default_rng(0).permutation(ys[::2]),
                                   Xs, Xst, yst, 3, np.random.default_rng(0))
     assert shuffled["tstr_balanced_accuracy"] < 0.5
     assert np.isnan(shuffled["real_balanced_accuracy"]) and np.isnan(shuffled["tstr_ratio"])  # no reference

@@ -89,7 +89,7 @@ def fitted_cnn(**overrides):
     config = ESCClassifier.Config.for_profile("quick", {"hid_channels": 2, "mlp_hidden": 8, "epochs": 3,
                                                        "batch_size": 16, "dropout": 0.5, **overrides})
     info = INFO.__class__(**{**INFO.__dict__, "class_names": ("a", "b")})
-    return ESCClassifier(config, info=info).fit(X, y, rng=np.random.default_rng(1)), X, y
+    return ESCClassifier.from_config(config, info=info).fit(X, y, rng=np.random.default_rng(1)), X, y
 
 
 def test_predict_mode_train_scores_with_dropout_on_reproducibly():
@@ -120,7 +120,7 @@ def test_classifier_metrics_compares_with_the_test_fold_only_when_asked():
     rng = np.random.default_rng(0)
     base = classifier_metrics(clf, fitted_cnn, X[:20], y[:20], X[20:40], X[40:], y[40:], 2, rng)
     assert "frechet_test" not in base and np.isfinite(base["kid"])
-    both = classifier_metrics(clf, lambda: fitted_cnn()[0].__class__(clf.config, info=clf.info), X[:20], y[:20],
+    both = classifier_metrics(clf, lambda: fitted_cnn()[0].__class__.from_config(clf.config, info=clf.info), X[:20], y[:20],
                               X[20:40], X[40:], y[40:], 2, np.random.default_rng(0), vs_test=True)
     assert np.isfinite(both["frechet_test"]) and np.isfinite(both["kid_test"])
     assert both["frechet"] == pytest.approx(base["frechet"])

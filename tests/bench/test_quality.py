@@ -203,7 +203,7 @@ def test_memorisation_ratio_is_about_one_for_fresh_samples_and_small_for_jittere
 
 
 def _svm():
-    return SVM(SVM.Config.tiny(), info=INFO)
+    return SVM.from_config(SVM.Config.tiny(), info=INFO)
 
 
 def test_tstr_is_well_above_chance_on_a_separable_problem_and_near_chance_with_shuffled_labels():

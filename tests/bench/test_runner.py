@@ -119,7 +119,7 @@ class GridCopyMethod(Method):
 
     Config = ComponentConfig
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         self.X_, self.y_ = X, y
         return self
 
@@ -189,11 +189,11 @@ class FailingMethod(SpyMethod):
 
     calls = 0
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         FailingMethod.calls += 1
         if FailingMethod.calls == 2:
             raise MethodError("boom on purpose")
-        return super().fit(X, y, rng=rng)
+        return super()._fit(X, y, rng=rng)
 
 
 def test_a_failed_cell_is_reported_and_retried_on_the_next_run(tmp_path):
@@ -212,11 +212,11 @@ class InterruptingMethod(SpyMethod):
 
     calls = 0
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         InterruptingMethod.calls += 1
         if InterruptingMethod.calls == 3:
             raise KeyboardInterrupt
-        return super().fit(X, y, rng=rng)
+        return super()._fit(X, y, rng=rng)
 
 
 def test_an_interrupted_run_loses_only_the_running_cell(tmp_path):
@@ -307,9 +307,9 @@ class SpyTrialMethod(SpyMethod):
     needs_trials = True
     trials_seen: list = []
 
-    def fit(self, X, y, *, rng, trials=None):
+    def _fit(self, X, y, *, rng, trials=None):
         SpyTrialMethod.trials_seen.append(trials)
-        return super().fit(X, y, rng=rng)
+        return super()._fit(X, y, rng=rng)
 
 
 def test_a_method_that_needs_trials_gets_those_of_its_training_windows_only(tmp_path):

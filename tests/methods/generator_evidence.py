@@ -85,7 +85,7 @@ def check_generator(cls, rep: str, data: dict, overrides: dict, n_train: int | N
     config = cls.Config.for_profile("quick", {"representation": rep, "val_fraction": 0.0, "fit_budget_s": 0.0,
                                               **SPECTRAL_VARIANT[cls.name], **overrides})
     with torch_threads(1):  # small networks: threads only add overhead on a busy machine
-        method = cls(config, info=info).fit(X, y, rng=np.random.default_rng(0))
+        method = cls.from_config(config, info=info).fit(X, y, rng=np.random.default_rng(0))
         Xs, ys = method.sample({0: n_samples, 1: n_samples}, rng=np.random.default_rng(1))
     real, syn = (band_features(v, rep, info.ch_names, info.sfreq) for v in (X, Xs))
     faa_real, faa_syn = frontal_asymmetry(real, info.ch_names), frontal_asymmetry(syn, info.ch_names)

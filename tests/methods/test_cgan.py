@@ -17,7 +17,7 @@ from tests.methods.generator_evidence import check_generator
 def test_each_batch_updates_d_then_g_with_the_non_saturating_loss():
     X, y = toy_data("raw")
     config = CganConfig.for_profile("quick", {**_TINY, "w_spectral": 50.0})
-    method = ConditionalGan(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalGan.from_config(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     assert len(method.history_) == 1 and set(method.history_[0]) == {"loss_d", "loss_g"}
     method.decoder_.train(), method.encoder_.train()
     steps = []
@@ -39,21 +39,21 @@ def test_the_spectral_term_is_the_class_mean_gap_of_log_band_power_or_of_the_de_
     X, y = toy_data("raw")
     variant = CganConfig.for_profile("quick", {**_TINY, "w_spectral": 50.0, "w_spectral_grid": 5.0})
     assert variant.variant() == "w_spectral=50,w_spectral_grid=5"
-    method = ConditionalGan(variant, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalGan.from_config(variant, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     x, labels = torch.from_numpy((X[:8] - method.mean_) / method.std_), torch.from_numpy(y[:8])
     assert method._spectral_loss(x, x, labels) == 0
     # Twice the amplitude is 4x the power, ln 4 more in every band: w x (ln 4)^2.
     assert method._spectral_loss(2 * x, x, labels).item() == pytest.approx(50 * math.log(4) ** 2, rel=1e-3)
     grids, y_grid = toy_data("de-grid")
     grids[:, :, 0] = 0.0  # a row of cells off the scalp
-    on_grids = ConditionalGan(variant, info=INFO).fit(grids, y_grid, rng=np.random.default_rng(0))
+    on_grids = ConditionalGan.from_config(variant, info=INFO).fit(grids, y_grid, rng=np.random.default_rng(0))
     g = torch.from_numpy(grids[:4])
     # On grids the features are the (standardised) values of the cells on the scalp: a gap of 1 there.
     on_scalp = on_grids.live_.mean().item()
     assert on_scalp == pytest.approx(8 / 9) and on_grids.config.w_spectral_grid == 5
     assert on_grids._spectral_loss(g + 1, g, torch.from_numpy(y_grid[:4])).item() == pytest.approx(5 * on_scalp)
     for profile in ("quick", "paper"):  # no term in the published algorithm, at any profile
-        plain = ConditionalGan(CganConfig.for_profile(profile, {"epochs": 1, "width": 4}), info=INFO).fit(
+        plain = ConditionalGan.from_config(CganConfig.for_profile(profile, {"epochs": 1, "width": 4}), info=INFO).fit(
             grids, y_grid, rng=np.random.default_rng(0))
         assert plain._spectral_loss(g + 1, g, torch.from_numpy(y_grid[:4])) == 0
 

@@ -33,7 +33,7 @@ def test_sampler_with_the_exact_velocity_of_standard_normal_data_returns_standar
     X = np.random.default_rng(0).normal(size=(64, 4, 16)).astype(np.float32)
     config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "eta": eta, "n_steps": 200,
                                               "sample_steps": steps, "guidance": 0.0})
-    method = ConditionalDdpm(config, info=INFO).fit(X, np.repeat([0, 1], 32), rng=np.random.default_rng(0))
+    method = ConditionalDdpm.from_config(config, info=INFO).fit(X, np.repeat([0, 1], 32), rng=np.random.default_rng(0))
     method._velocity = lambda x, t, y: torch.zeros_like(x)
     Xs, _ = method.sample({0: 1500}, rng=np.random.default_rng(1))
     Z = (Xs - method.mean_) / method.std_
@@ -42,7 +42,7 @@ def test_sampler_with_the_exact_velocity_of_standard_normal_data_returns_standar
 
 def test_guidance_mixes_the_conditional_and_unconditional_predictions():
     X = np.random.default_rng(0).normal(size=(32, 5, 9, 9)).astype(np.float32)
-    method = ConditionalDdpm(DdpmConfig.tiny(), info=INFO).fit(X, np.repeat([0, 1], 16), rng=np.random.default_rng(0))
+    method = ConditionalDdpm.from_config(DdpmConfig.tiny(), info=INFO).fit(X, np.repeat([0, 1], 16), rng=np.random.default_rng(0))
     x, t, y = torch.randn(3, 5, 9, 9), torch.tensor([5, 50, 500]), torch.tensor([0, 1, 1])
     with torch.no_grad():
         cond, uncond = method.denoiser_(x, t, y), method.denoiser_(x, t, torch.full_like(y, INFO.n_classes))
@@ -85,7 +85,7 @@ def _fitted_with_spies(representation, spectral_every):
     X, y = toy_data(representation)
     config = DdpmConfig.for_profile("quick", {"width": 4, "embed_dim": 8, "epochs": 1, "batch_size": 16,
                                               "sample_steps": 3, "spectral_every": spectral_every, "w_spectral": 50.0})
-    method = ConditionalDdpm(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalDdpm.from_config(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     updates, calls = [], []
     spectral = method._spectral_loss
 

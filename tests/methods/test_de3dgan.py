@@ -53,7 +53,7 @@ def _toy(n_per_class=(16, 16)):
 
 def test_fit_needs_trials_and_whole_runs():
     X, y = _toy()
-    method = De3dGan(De3dganConfig.tiny(), info=INFO)
+    method = De3dGan.from_config(De3dganConfig.tiny(), info=INFO)
     with pytest.raises(ConfigError, match="needs trials"):
         method.fit(X, y, rng=np.random.default_rng(0))
     scattered = (np.arange(len(y)), np.zeros(len(y), dtype=np.int64))  # every frame its own trial
@@ -63,7 +63,7 @@ def test_fit_needs_trials_and_whole_runs():
 
 def test_sample_generates_frames_of_the_requested_class_inside_the_electrode_cells():
     X, y = _toy()
-    method = De3dGan(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
+    method = De3dGan.from_config(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
     # One of each class's two trials is the inner validation split: G trains on the other half.
     assert method.stats_["frames_covered"] == 0.5 and len(method.runs_) == 4
     assert method.fit_report_.curve and 0 <= method.fit_report_.signal <= 1
@@ -75,7 +75,7 @@ def test_sample_generates_frames_of_the_requested_class_inside_the_electrode_cel
 
 def test_sample_never_repeats_a_frame_and_counts_the_shortfall(caplog):
     X, y = _toy()
-    method = De3dGan(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
+    method = De3dGan.from_config(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
     with caplog.at_level("WARNING"):
         Xs, ys = method.sample({0: 3, 1: 20}, rng=np.random.default_rng(1))
     assert ys.tolist() == [0] * 3 + [1] * 16  # class 1's trials give 16 distinct frames
@@ -86,10 +86,10 @@ def test_sample_never_repeats_a_frame_and_counts_the_shortfall(caplog):
 
 def test_paper_recipe_pretrains_then_fine_tunes_with_twins(monkeypatch):
     X, y = _toy()
-    method = De3dGan(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
-    clf = CLASSIFIERS.get("sa-st-net")(CLASSIFIERS.get("sa-st-net").Config.tiny(), info=INFO)
+    method = De3dGan.from_config(De3dganConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y))
+    clf = CLASSIFIERS.get("sa-st-net").from_config(CLASSIFIERS.get("sa-st-net").Config.tiny(), info=INFO)
     assert method.paper_incompatibility(clf) is None
-    assert "fc1 features" in method.paper_incompatibility(CLASSIFIERS.get("esc-cnn")(info=INFO))
+    assert "fc1 features" in method.paper_incompatibility(CLASSIFIERS.get("esc-cnn").from_config(info=INFO))
     seen = {}
     original = method._finetune
 
@@ -130,7 +130,7 @@ def test_generated_frames_follow_their_own_trials_topography_and_band_power():
         X[trial_id == t] *= np.exp(rng.normal(0, 0.5, (1, 1, 9, 9))).astype(np.float32)
     # The band-power variant with the earlier quick schedule (critic every 3rd epoch), 15 epochs on every trial.
     variant = {"epochs": 15, "w_spectral": 5.0, "d_every": 3, "val_fraction": 0.0, "fit_budget_s": 0.0}
-    method = De3dGan(De3dganConfig.for_profile("quick", variant), info=info)
+    method = De3dGan.from_config(De3dganConfig.for_profile("quick", variant), info=info)
     assert method.config.variant() == "w_spectral=5,d_every=3"
     method.fit(X, y_all[train[take]], rng=np.random.default_rng(0), trials=(trial_id, position))
 

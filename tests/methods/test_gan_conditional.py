@@ -39,7 +39,7 @@ def test_window_kind_checks_the_shape_against_the_configured_representation():
 
 def test_fit_rejects_windows_of_the_other_representation():
     X = np.zeros((6, 5, 9, 9), np.float32)
-    method = ConditionalGan(CganConfig.for_profile("quick", {"representation": "raw"}), info=INFO)
+    method = ConditionalGan.from_config(CganConfig.for_profile("quick", {"representation": "raw"}), info=INFO)
     with pytest.raises(ConfigError, match="give fit the representation the config names"):
         method.fit(X, np.array([0, 1, 2] * 2), rng=np.random.default_rng(0))
 
@@ -78,7 +78,7 @@ def _grid_windows(n_per_class=(12, 12, 12)):
 @pytest.mark.parametrize("cls", GENERATORS, ids=lambda c: c.name)
 def test_samples_keep_empty_grid_cells_exactly_zero_and_are_in_the_data_units(cls):
     X, y = _grid_windows()
-    method = cls(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = cls.from_config(cls.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     assert np.array_equal(method.fixed_[0], np.pad(np.zeros((7, 7), bool), 1, constant_values=True))
     Xs, ys = method.sample({2: 7, 0: 3}, rng=np.random.default_rng(1))
     assert Xs.shape == (10, 5, 9, 9) and ys.tolist() == [0] * 3 + [2] * 7
@@ -88,7 +88,7 @@ def test_samples_keep_empty_grid_cells_exactly_zero_and_are_in_the_data_units(cl
 
 def test_sampling_a_class_absent_from_training_is_an_error():
     X, y = _grid_windows((10, 10, 0))
-    method = ConditionalVae(ConditionalVae.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalVae.from_config(ConditionalVae.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     assert method.sample({2: 0, 1: 2}, rng=np.random.default_rng(0))[0].shape == (2, 5, 9, 9)
     with pytest.raises(MethodError, match=r"vae: asked for windows of class \[2\].*it has classes \[0, 1\]"):
         method.sample({2: 1}, rng=np.random.default_rng(0))

@@ -14,7 +14,7 @@ INFO = DataInfo(sfreq=128.0, ch_names=("F3", "F4"), grid="deap", band_names=("al
 
 
 def fitted(X, y, **config):
-    return Mixup(MixupConfig(**config), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    return Mixup.from_config(MixupConfig(**config), info=INFO).fit(X, y, rng=np.random.default_rng(0))
 
 
 def two_levels(shape):

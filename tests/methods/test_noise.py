@@ -13,7 +13,7 @@ INFO = DataInfo(sfreq=128.0, ch_names=("F3", "F4"), grid="deap", band_names=("al
 
 
 def fitted(X, y, sigma=0.1):
-    return GaussianNoise(NoiseConfig(sigma=sigma), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    return GaussianNoise.from_config(NoiseConfig(sigma=sigma), info=INFO).fit(X, y, rng=np.random.default_rng(0))
 
 
 def test_noise_std_is_sigma_times_the_feature_std_of_the_whole_training_fold():

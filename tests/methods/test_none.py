@@ -13,7 +13,7 @@ INFO = DataInfo(sfreq=128.0, ch_names=("F3", "F4"), grid="deap", band_names=("al
 def test_none_returns_no_windows_of_the_fitted_shape_whatever_is_asked(shape):
     X = np.ones((6, *shape), dtype=np.float64)
     y = np.array([0, 1, 0, 1, 0, 1])
-    method = NoAugmentation(info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = NoAugmentation.from_config(info=INFO).fit(X, y, rng=np.random.default_rng(0))
     X_syn, y_syn = method.sample({0: 5, 1: 3}, rng=np.random.default_rng(1))
     assert X_syn.shape == (0, *shape) and X_syn.dtype == np.float32
     assert y_syn.shape == (0,) and y_syn.dtype == np.int64

@@ -30,7 +30,7 @@ def far_apart(n=15, shape=(2, 3), seed=0):
 
 
 def fitted(cls, X, y, config=None):
-    return cls(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    return cls.from_config(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
 
 
 def on_neighbour_segment(s, X_class, k, tol=1e-4):

@@ -32,7 +32,7 @@ def test_escgan_steps_g_then_d_as_the_reference_or_d_first_as_a_variant(monkeypa
     X, y = toy_data("de-grid", counts=(24, 24))
     config = EscganConfig.for_profile("quick", {"hid_channels": 2, "mlp_hidden": 8, "epochs": 1, "batch_size": 16,
                                                 "val_fraction": 0.0, "step_order": step_order})
-    method = EscGan(config, info=INFO.__class__(**{**INFO.__dict__, "class_names": ("a", "b")}))
+    method = EscGan.from_config(config, info=INFO.__class__(**{**INFO.__dict__, "class_names": ("a", "b")}))
     order = step_sequence(monkeypatch, method, "generator_", lambda: method.fit(X, y, rng=np.random.default_rng(0)))
     assert len(order) == 6 and order == [first, "GD".replace(first, "")] * 3
     assert EscganConfig().step_order == "g-first" and config.variant() == ("" if first == "G" else "step_order=d-first")
@@ -44,7 +44,7 @@ def test_de3dgan_steps_g_then_the_critic_as_the_reference(monkeypatch, step_orde
     config = De3dganConfig.tiny().__class__.for_profile("quick", {
         "base": 2, "critic_width": 0.0625, "critic_hidden": 8, "epochs": 1, "finetune_epochs": 1, "val_fraction": 0.0,
         "d_schedule": "batch", "d_every": 1, "step_order": step_order})
-    method = De3dGan(config, info=INFO)
+    method = De3dGan.from_config(config, info=INFO)
     order = step_sequence(monkeypatch, method, "generator_",
                           lambda: method.fit(X, y, rng=np.random.default_rng(0), trials=toy_trials(y)))
     assert order and order[:2] == [first, "GD".replace(first, "")] and order.count("G") == order.count("D")
@@ -63,10 +63,10 @@ def test_trial_runs_give_the_generator_every_training_frame_under_a_pooled_proto
     trial_id, position = toy_trials(y, length=16)  # one trial per class
     train = np.flatnonzero(position % 5 != 2)  # every trial loses frames to a "test fold"
     trials = (trial_id[train], position[train])
-    by_run = De3dGan(De3dganConfig.tiny(), info=INFO)
+    by_run = De3dGan.from_config(De3dganConfig.tiny(), info=INFO)
     with pytest.raises(Exception, match="no run of 8"):
         by_run.fit(X[train], y[train], rng=np.random.default_rng(0), trials=trials)
-    whole = De3dGan(De3dganConfig.for_profile("quick", {**_tiny(), "runs": "trial"}), info=INFO)
+    whole = De3dGan.from_config(De3dganConfig.for_profile("quick", {**_tiny(), "runs": "trial"}), info=INFO)
     whole.fit(X[train], y[train], rng=np.random.default_rng(0), trials=trials)
     assert sum(len(r) for r in whole.runs_) == len(train)
 

@@ -31,7 +31,7 @@ def test_nll_is_the_gaussian_log_likelihood_up_to_a_constant():
 @pytest.mark.parametrize("beta", [0.0, 5.0])
 def test_the_loss_is_nll_plus_beta_times_kl(beta):
     X, y = toy_data("de-grid")
-    method = ConditionalVae(VaeConfig.for_profile("quick", {**_TINY, "beta": beta}), info=INFO)
+    method = ConditionalVae.from_config(VaeConfig.for_profile("quick", {**_TINY, "beta": beta}), info=INFO)
     method.fit(X, y, rng=np.random.default_rng(0))
     stepped = []
     method._update = lambda optimiser, loss: stepped.append(loss.item())
@@ -43,9 +43,9 @@ def test_the_loss_is_nll_plus_beta_times_kl(beta):
 
 def test_decoder_noise_adds_the_learned_spread_to_the_decoded_mean():
     X, y = toy_data("raw")
-    noisy = ConditionalVae(VaeConfig.for_profile("quick", _TINY), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    noisy = ConditionalVae.from_config(VaeConfig.for_profile("quick", _TINY), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     assert noisy.log_scale_.shape == (32, 1)  # one spread per channel of raw windows
-    mean_only = ConditionalVae(VaeConfig.for_profile("quick", {**_TINY, "decoder_noise": False}), info=INFO)
+    mean_only = ConditionalVae.from_config(VaeConfig.for_profile("quick", {**_TINY, "decoder_noise": False}), info=INFO)
     mean_only.fit(X, y, rng=np.random.default_rng(0))
     a, _ = noisy.sample({0: 200}, rng=np.random.default_rng(1))
     b, _ = mean_only.sample({0: 200}, rng=np.random.default_rng(1))
@@ -81,7 +81,7 @@ def test_spectral_variant_samples_on_raw_windows_carry_the_valence_asymmetry_and
 def test_with_the_spectral_term_raw_samples_are_the_decoded_mean_and_the_loss_includes_it():
     X, y = toy_data("raw")
     config = VaeConfig.for_profile("quick", {**_TINY, "w_spectral": 10.0})
-    method = ConditionalVae(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalVae.from_config(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     labels = torch.zeros(20, dtype=torch.int64)
     with torch.no_grad():  # the same draws of z: no decoder noise on top
         sampled = method._generate(labels, torch.Generator().manual_seed(0))
@@ -120,7 +120,7 @@ def test_after_fit_the_decoder_normalises_prior_codes_with_their_own_statistics(
     # statistics that do not fit prior codes unless fit re-estimates them on prior draws.
     X, y = toy_data("raw", counts=(128, 128, 128))
     config = VaeConfig.for_profile("quick", {**_TINY, "beta": 1e-4, "epochs": 3, "latent_dim": 8})
-    method = ConditionalVae(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    method = ConditionalVae.from_config(config, info=INFO).fit(X, y, rng=np.random.default_rng(0))
     labels = torch.from_numpy(np.resize(y, 2048))
     normalised = _normalised_by_first_batch_norm(method, method._prior(2048, torch.Generator().manual_seed(1)), labels)
     per_channel = normalised.transpose(0, 1).flatten(1)

@@ -18,7 +18,7 @@ def test_the_generator_steps_after_every_n_critic_th_critic_step(monkeypatch, n_
     steps = []
     monkeypatch.setattr(ConditionalWganGp, "_update", lambda self, opt, loss: steps.append(
         "G" if opt is self.opt_g_ else "C") or opt.zero_grad() or loss.backward() or opt.step(), raising=True)
-    method = ConditionalWganGp(WganGpConfig.for_profile("quick", {**_TINY, "n_critic": n_critic}), info=INFO)
+    method = ConditionalWganGp.from_config(WganGpConfig.for_profile("quick", {**_TINY, "n_critic": n_critic}), info=INFO)
     method.fit(X, y, rng=np.random.default_rng(0))
     assert steps.count("C") == 6 and steps.count("G") == 6 // n_critic
     assert all(steps[i - 1] == "C" for i, s in enumerate(steps) if s == "G")

@@ -29,7 +29,7 @@ def one_torch_thread():
 
 def build(config, input_shape=(4, 9, 9), n_classes=2):
     with torch_rng(np.random.default_rng(0)):
-        return CCNN(config, info=INFO).build(input_shape, n_classes)
+        return CCNN.from_config(config, info=INFO).build(input_shape, n_classes)
 
 
 def n_parameters(module):
@@ -95,7 +95,7 @@ def test_logits_for_each_dataset_s_de_grid(module, layout, n_classes):
 
 def test_learns_a_band_patch_on_held_out_grids():
     config = CCNN.Config.for_profile("quick", {"epochs": 5, "batch_size": 32, "lr": 3e-3})
-    clf = CCNN(config, info=INFO).fit(*toy(), rng=np.random.default_rng(0))
+    clf = CCNN.from_config(config, info=INFO).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed_=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.85
 

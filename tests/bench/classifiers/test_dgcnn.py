@@ -36,7 +36,7 @@ def one_torch_thread():
 
 def build(config, input_shape=(32, 5), n_classes=2):
     with torch_rng(np.random.default_rng(0)):
-        return DGCNN(config, info=info()).build(input_shape, n_classes)
+        return DGCNN.from_config(config, info=info()).build(input_shape, n_classes)
 
 
 def n_parameters(module):
@@ -64,7 +64,7 @@ def test_registered_on_channel_de_and_differentiable():
 
 
 def test_a_fitted_classifier_pickles():
-    clf = DGCNN(DGCNN.Config.tiny(), info=info(deap.CH_NAMES[:8])).fit(*toy(n=32), rng=np.random.default_rng(0))
+    clf = DGCNN.from_config(DGCNN.Config.tiny(), info=info(deap.CH_NAMES[:8])).fit(*toy(n=32), rng=np.random.default_rng(0))
     X = toy(n=8, seed_=1)[0]
     assert np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
 
@@ -132,7 +132,7 @@ def test_logits_for_each_dataset_s_channels(module, n_classes):
 
 
 def test_the_adjacency_is_learnt_and_stays_non_negative_and_symmetric():
-    clf = DGCNN(dataclasses.replace(DGCNN.Config.tiny(), lr=0.2, epochs=4), info=info(deap.CH_NAMES[:8]))
+    clf = DGCNN.from_config(dataclasses.replace(DGCNN.Config.tiny(), lr=0.2, epochs=4), info=info(deap.CH_NAMES[:8]))
     start = {}
 
     def keep_initial(x, y):  # runs before the first optimiser step
@@ -150,7 +150,7 @@ def test_the_adjacency_is_learnt_and_stays_non_negative_and_symmetric():
 
 def test_learns_a_band_effect_on_held_out_windows():
     config = DGCNN.Config.for_profile("quick", {"epochs": 15, "batch_size": 32})
-    clf = DGCNN(config, info=info(deap.CH_NAMES[:8])).fit(*toy(), rng=np.random.default_rng(0))
+    clf = DGCNN.from_config(config, info=info(deap.CH_NAMES[:8])).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed_=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.85
 

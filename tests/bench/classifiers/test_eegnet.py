@@ -33,7 +33,7 @@ def toy(n=160, n_times=128, seed=0):
 
 def build(config, sfreq=128.0, input_shape=(8, 128)):
     with torch_rng(np.random.default_rng(0)):
-        return EEGNet(config, info=info(sfreq)).build(input_shape, 2)
+        return EEGNet.from_config(config, info=info(sfreq)).build(input_shape, 2)
 
 
 def test_registered_on_raw_windows_and_differentiable():
@@ -74,13 +74,13 @@ def test_windows_shorter_than_the_pooling_are_an_error():
 
 def test_learns_a_rhythm_on_held_out_windows():
     config = EEGNet.Config.for_profile("quick", {"epochs": 8, "batch_size": 16})  # EEGNet-4,2
-    clf = EEGNet(config, info=info()).fit(*toy(), rng=np.random.default_rng(0))
+    clf = EEGNet.from_config(config, info=info()).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.85
 
 
 def test_max_norm_holds_after_training_and_binds():
-    clf = EEGNet(dataclasses.replace(EEGNet.Config.tiny(), lr=0.5, epochs=3), info=info())
+    clf = EEGNet.from_config(dataclasses.replace(EEGNet.Config.tiny(), lr=0.5, epochs=3), info=info())
     clf.fit(*toy(n=64), rng=np.random.default_rng(0))
     net = clf.module_[1]
     spatial = net.spatial.weight.flatten(1).norm(dim=1)
@@ -92,7 +92,7 @@ def test_max_norm_holds_after_training_and_binds():
 def test_standardises_per_channel_with_training_statistics():
     X, y = toy(n=64)
     X = X * 20.0 + np.arange(8, dtype=np.float32)[:, None] * 100.0
-    clf = EEGNet(EEGNet.Config.tiny(), info=info()).fit(X, y, rng=np.random.default_rng(0))
+    clf = EEGNet.from_config(EEGNet.Config.tiny(), info=info()).fit(X, y, rng=np.random.default_rng(0))
     standardize = clf.module_[0]
     assert standardize.mean.shape == (1, 8, 1)
     np.testing.assert_allclose(standardize.mean.numpy().ravel(), X.mean(axis=(0, 2)), rtol=1e-4)

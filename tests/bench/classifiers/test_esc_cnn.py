@@ -30,7 +30,7 @@ def toy(n=160, seed=0):
 
 def build(config):
     with torch_rng(np.random.default_rng(0)):
-        return ESCClassifier(config, info=INFO).build((5, 9, 9), 2)
+        return ESCClassifier.from_config(config, info=INFO).build((5, 9, 9), 2)
 
 
 def test_registered_on_de_grids_and_differentiable():
@@ -68,7 +68,7 @@ def test_trunk_blocks_are_conv_batchnorm_selu_with_strides_1_2_1_2_and_kaiming_n
 def test_learns_a_separable_grid_problem_on_held_out_windows():
     overrides = {"hid_channels": 4, "mlp_hidden": 16, "epochs": 10, "batch_size": 32}
     config = ESCClassifier.Config.for_profile("quick", overrides)
-    clf = ESCClassifier(config, info=INFO)
+    clf = ESCClassifier.from_config(config, info=INFO)
     clf.fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.85
@@ -77,7 +77,7 @@ def test_learns_a_separable_grid_problem_on_held_out_windows():
 def test_standardises_per_grid_cell_with_training_statistics_and_leaves_empty_cells_at_zero():
     X, y = toy(n=64)
     X += 10.0 * (X != 0)
-    clf = ESCClassifier(ESCClassifier.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    clf = ESCClassifier.from_config(ESCClassifier.Config.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     standardize = clf.module_[0]
     assert standardize.mean.shape == (1, 5, 9, 9)
     np.testing.assert_allclose(standardize.mean.numpy()[0], X.mean(axis=0), rtol=1e-5, atol=1e-6)

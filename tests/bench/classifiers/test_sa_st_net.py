@@ -165,7 +165,7 @@ def test_spatial_attention_scales_each_grid_cell_by_a_gate_from_max_and_mean_map
 
 
 def test_learns_a_rhythm_amplitude_on_held_out_frames_with_the_quick_profile():
-    clf = SASTNet(SASTNetConfig.for_profile("quick"), info=INFO).fit(*toy(), rng=np.random.default_rng(0))
+    clf = SASTNet.from_config(SASTNetConfig.for_profile("quick"), info=INFO).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.8
     assert clf.history_[-1] < clf.history_[0]
@@ -173,7 +173,7 @@ def test_learns_a_rhythm_amplitude_on_held_out_frames_with_the_quick_profile():
 
 def test_features_are_the_eval_mode_fc1_output_of_standardised_windows():
     config = SASTNetConfig.for_profile("quick", {"epochs": 1, "batch_size": 7})
-    clf = SASTNet(config, info=INFO).fit(*toy(n=40), rng=np.random.default_rng(0))
+    clf = SASTNet.from_config(config, info=INFO).fit(*toy(n=40), rng=np.random.default_rng(0))
     X = toy(n=20, seed=1)[0]
     features = clf.features(X)
     assert features.shape == (20, 128) and features.dtype == np.float32
@@ -191,7 +191,7 @@ def test_features_are_the_eval_mode_fc1_output_of_standardised_windows():
 def test_standardises_per_grid_cell_with_training_statistics_and_leaves_empty_cells_at_zero():
     X, y = toy(n=48)
     X[:, :, 1:8, 1:8] = 30.0 * X[:, :, 1:8, 1:8] + 100.0
-    clf = SASTNet(SASTNetConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
+    clf = SASTNet.from_config(SASTNetConfig.tiny(), info=INFO).fit(X, y, rng=np.random.default_rng(0))
     standardize = clf.module_[0]
     assert standardize.mean.shape == (1, 1, 9, 9)
     np.testing.assert_allclose(standardize.mean.numpy()[0, 0], X.mean(axis=(0, 1)), rtol=1e-4)
@@ -201,7 +201,7 @@ def test_standardises_per_grid_cell_with_training_statistics_and_leaves_empty_ce
 
 
 def test_a_fitted_classifier_pickles():
-    clf = SASTNet(SASTNetConfig.tiny(), info=INFO).fit(*toy(n=32), rng=np.random.default_rng(0))
+    clf = SASTNet.from_config(SASTNetConfig.tiny(), info=INFO).fit(*toy(n=32), rng=np.random.default_rng(0))
     X = toy(n=8, seed=1)[0]
     again = pickle.loads(pickle.dumps(clf))
     assert np.array_equal(again.predict_proba(X), clf.predict_proba(X))
@@ -210,7 +210,7 @@ def test_a_fitted_classifier_pickles():
 
 def test_windows_that_are_not_raw_grids_are_an_error():
     with pytest.raises(ConfigError, match="raw-grid windows of shape"):
-        SASTNet(SASTNetConfig.tiny(), info=INFO).build((32, 128), 2)
+        SASTNet.from_config(SASTNetConfig.tiny(), info=INFO).build((32, 128), 2)
 
 
 def test_quick_and_tiny_profiles_are_smaller_and_faster_than_the_paper():

@@ -31,7 +31,7 @@ def toy(n=150, classes=(0, 1), shift=2.0, seed=0):
 
 
 def fit(X, y, n_classes=2, **config):
-    return SVM(SVM.Config(**config), info=info(n_classes)).fit(X, y, rng=np.random.default_rng(0))
+    return SVM.from_config(SVM.Config(**config), info=info(n_classes)).fit(X, y, rng=np.random.default_rng(0))
 
 
 def test_registered_on_de_and_not_differentiable():

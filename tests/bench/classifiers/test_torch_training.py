@@ -50,7 +50,7 @@ def toy(n=90, classes=(0, 1, 2), offset=0.0, seed=0):
 def fit(seed=0, X=None, y=None, **overrides):
     if X is None:
         X, y = toy()
-    return Linear(Linear.Config(**overrides), info=INFO).fit(X, y, rng=np.random.default_rng(seed))
+    return Linear.from_config(Linear.Config(**overrides), info=INFO).fit(X, y, rng=np.random.default_rng(seed))
 
 
 def test_importing_the_package_imports_neither_torch_nor_sklearn():
@@ -125,7 +125,7 @@ def test_inputs_are_not_mutated():
 
 def test_history_and_on_epoch_hook_and_an_interrupted_fit():
     calls = []
-    clf = Linear(Linear.Config(epochs=4), info=INFO)
+    clf = Linear.from_config(Linear.Config(epochs=4), info=INFO)
     clf.on_epoch = lambda epoch, loss: calls.append((epoch, loss))
     clf.fit(*toy(), rng=np.random.default_rng(0))
     assert [e for e, _ in calls] == [0, 1, 2, 3] and [loss for _, loss in calls] == clf.history_
@@ -172,5 +172,5 @@ def test_config_from_yaml_values():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="no CUDA device")
 def test_trains_and_scores_on_cuda():
-    clf = Linear(Linear.Config(), info=INFO, device="cuda").fit(*toy(), rng=np.random.default_rng(0))
+    clf = Linear.from_config(Linear.Config(), info=INFO, device="cuda").fit(*toy(), rng=np.random.default_rng(0))
     assert next(clf.module_.parameters()).is_cuda and clf.predict_proba(toy(seed=1)[0]).shape == (90, 3)

@@ -33,7 +33,7 @@ def info(ch_names=CHANNELS, sfreq=128.0, n_classes=2):
 
 def build(config, input_shape, n_classes=2, **kwargs):
     with torch_rng(np.random.default_rng(0)):
-        return TSception(config, info=info(**kwargs, n_classes=n_classes)).build(input_shape, n_classes)
+        return TSception.from_config(config, info=info(**kwargs, n_classes=n_classes)).build(input_shape, n_classes)
 
 
 def n_parameters(module):
@@ -62,7 +62,7 @@ def test_registered_on_raw_windows_and_differentiable():
 
 
 def test_a_fitted_classifier_pickles():
-    clf = TSception(TSception.Config.tiny(), info=info()).fit(*toy(n=32), rng=np.random.default_rng(0))
+    clf = TSception.from_config(TSception.Config.tiny(), info=info()).fit(*toy(n=32), rng=np.random.default_rng(0))
     X = toy(n=8, seed_=1)[0]
     assert np.array_equal(pickle.loads(pickle.dumps(clf)).predict_proba(X), clf.predict_proba(X))
 
@@ -187,7 +187,7 @@ def test_windows_too_short_or_names_that_do_not_match_are_errors():
 
 def test_learns_a_lateral_rhythm_on_held_out_windows():
     config = TSception.Config.for_profile("quick", {"epochs": 8, "batch_size": 16})
-    clf = TSception(config, info=info()).fit(*toy(), rng=np.random.default_rng(0))
+    clf = TSception.from_config(config, info=info()).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed_=1)
     assert (clf.predict(X_test) == y_test).mean() > 0.85
 

@@ -21,7 +21,7 @@ class Jitter(Method):
     Config = JitterConfig
     representation = "de"
 
-    def fit(self, X, y, *, rng):
+    def _fit(self, X, y, *, rng):
         self.X_, self.y_ = check_windows(X, y, self.info.n_classes, "jitter.fit")
         return self
 
