@@ -112,6 +112,9 @@ class Component:
     representation: ClassVar[str]
     contract_xfail: ClassVar[dict[str, str]] = {}
     """Contract checks (:mod:`bench.testing`) known to fail, by check id, with the reason: run as expected failures."""
+    cost_s: ClassVar[float] = 1.0
+    """Rough seconds of one fit in the quick profile on 2,560 training windows on one CPU core: orders a
+    distributed study's units longest-first (:mod:`bench.schedule`), never changes a result."""
 
     def __init__(self, config: ComponentConfig | None = None, *, info: DataInfo, device: str = "cpu") -> None:
         if config is None:

@@ -159,6 +159,7 @@ class TorchClassifier(Classifier):
     """
 
     differentiable: ClassVar[bool] = True
+    cost_s = 10.0
     hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig

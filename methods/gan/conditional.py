@@ -186,6 +186,7 @@ class ConditionalGenerator(Method):
     representation = "raw"
     inner_validation = True
     cache_fit = True
+    cost_s = 30.0
     representation_label: ClassVar[str] = "raw or de-grid, by config"
     """What ``bench list`` shows: ``representation`` is only the fallback of :meth:`representation_for`."""
     config: GeneratorConfig
