@@ -20,10 +20,13 @@ run resumes from them. Ray is imported here only (``pip install -e .[ray]``).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import platform
+import signal
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -127,17 +130,47 @@ def _connect(ray: Any, config: StudyConfig) -> bool:
         return False
     if config.ray_address is None:
         cpus = config.workers if config.jobs != 1 else os.cpu_count()
-        where, options = f"a local Ray instance with {cpus} CPUs", {"num_cpus": cpus}
+        where, options = "a local Ray instance", {"num_cpus": cpus}
     else:
         where, options = f"the Ray cluster at {config.ray_address}", {"address": config.ray_address}
     try:
-        ray.init(include_dashboard=False, logging_level=logging.WARNING, **options)
+        with _signals_deferred():
+            ray.init(include_dashboard=False, logging_level=logging.WARNING, **options)
     except ConnectionError as e:
         raise ExecutorError(f"--ray-address {config.ray_address}: cannot join a Ray cluster ({' '.join(str(e).split())});"
                             " start one with `ray start --head`, or leave --ray-address out to start a local one") from None
+    except BaseException:  # Ctrl-C or SIGTERM while it started: stop the instance
+        ray.shutdown()
+        raise
     resources = ray.cluster_resources()
     log.info("running on %s: %g CPUs, %g GPUs", where, resources.get("CPU", 0), resources.get("GPU", 0))
     return True
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM back until the block ends, then act on them.
+
+    Interrupted half-way, ``ray.init`` leaves Ray's agent processes running with no parent and
+    may crash the interpreter at exit; a started instance is shut down cleanly (a few seconds).
+    """
+    if threading.current_thread() is not threading.main_thread():  # only the main thread gets signals
+        yield
+        return
+    caught: list[int] = []
+    previous = {sig: signal.signal(sig, lambda signum, frame: caught.append(signum))
+                for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    for signum in caught[:1]:
+        handler = previous[signum]
+        if callable(handler):
+            handler(signum, None)  # e.g. raises KeyboardInterrupt
+        elif handler == signal.SIG_DFL:
+            signal.raise_signal(signum)
 
 
 def _check_device(device: str, gpus: float) -> None:
