@@ -9,8 +9,9 @@ import pytest
 
 from bench.cell import fit_inputs
 from bench.cli import main
-from bench.errors import ConfigError
+from bench.errors import ConfigError, ExecutorError
 from bench.executor import units as make_units
+from bench import executor_ray
 from bench.executor_ray import _check_device
 from bench.fit_cache import SIDECAR, fit_key, fits_dir, recorded_fit_s
 from bench.registry import METHODS
@@ -87,3 +88,36 @@ def test_a_unit_asks_for_its_threads_a_gpu_for_a_generator_fit_and_memory_for_it
     asked = [unit_resources(config, u, threads=2, gpus=gpus, memory=1000) for u in (vae, none)]
     assert tuple(a["num_gpus"] for a in asked) == expected
     assert all(a["num_cpus"] == 2 and a["memory"] == MEMORY_FACTOR * 1000 + MEMORY_BASE for a in asked)
+
+
+def test_joining_no_cluster_is_one_line(monkeypatch):
+    ray = pytest.importorskip("ray")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    with pytest.raises(ExecutorError) as caught:
+        executor_ray._connect(ray, build_study(None, [], {"executor": "ray", "ray_address": "auto"}))
+    assert str(caught.value).startswith("--ray-address auto: cannot join a Ray cluster (")
+    assert "ray start --head" in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("data_dir", [True, False], ids=["data-dir", "object-store"])
+def test_a_worker_reads_its_nodes_data_dir_or_the_drivers_arrays_and_returns_rows_and_files(
+        tmp_path, monkeypatch, data_dir):
+    config, units, contexts = planned(["none", "smote"], out=str(tmp_path / "out"),
+                                      data_dir=str(tmp_path) if data_dir else None)
+    unit = next(u for u in units if u.cells[0][0].method == "smote")
+    fetched = []
+
+    class FakeRay:  # what the worker asks Ray for: the driver's arrays
+        @staticmethod
+        def get(ref):
+            fetched.append(ref)
+            return contexts
+
+    monkeypatch.setattr(executor_ray, "_CACHES", None)
+    monkeypatch.setattr(executor_ray, "import_ray", lambda: FakeRay)
+    result = executor_ray.bench_unit(config, unit, "s", ["ref"])
+    assert result.data == (f"--data-dir {tmp_path}" if data_dir else executor_ray.OBJECT_STORE)
+    assert fetched == ([] if data_dir else ["ref"])
+    assert [r.status for r in result.rows] == ["ok"] and result.rows[0].method == "smote"
+    assert result.files and all(name.startswith("quality/synthetic/") for name in result.files)
+    assert not (tmp_path / "out").exists()  # the worker wrote nothing under --out: the driver does
