@@ -36,7 +36,7 @@ from bench.cell import CellCaches
 from bench.errors import ConfigError, ExecutorError
 from bench.executor import Unit, compute_unit
 from bench.results import ResultRow
-from bench.schedule import data_bytes, longest_first, unit_resources, unit_seconds
+from bench.schedule import MEMORY_BASE, MEMORY_FACTOR, data_bytes, longest_first, unit_resources, unit_seconds
 from bench.study import StudyConfig, with_runtime
 
 log = logging.getLogger(__name__)
@@ -104,10 +104,12 @@ class RayExecutor:
         data = [ray.put(contexts)]  # in a list: a worker fetches it only when it has no --data-dir
         order = longest_first(range(len(units)), [unit_seconds(config, u, contexts) for u in units])
         task = ray.remote(bench_unit)
-        pending = {task.options(max_retries=MAX_RETRIES, retry_exceptions=False, **requests[i])
-                   .remote(config, units[i], study, data): units[i] for i in order}
+        pending: dict[Any, Unit] = {}
         seen: set[tuple[str, str]] = set()
         try:
+            for i in order:
+                pending[task.options(max_retries=MAX_RETRIES, retry_exceptions=False, **requests[i])
+                        .remote(config, units[i], study, data)] = units[i]
             while pending:
                 done, _ = ray.wait(list(pending), num_returns=1, timeout=POLL_S)
                 for ref in done:
@@ -164,7 +166,7 @@ def _signals_deferred() -> Iterator[None]:
         yield
     finally:
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)  # None: not set from Python
     for signum in caught[:1]:
         handler = previous[signum]
         if callable(handler):
@@ -187,13 +189,16 @@ def _check_device(device: str, gpus: float) -> None:
 def _check_fits(ray: Any, requests: list[dict[str, Any]]) -> None:
     """Raise ConfigError when some unit asks for more CPUs or memory than any node has (it would wait forever)."""
     nodes = [n["Resources"] for n in ray.nodes() if n.get("Alive")]
-    for what, key, option in (("CPUs", "num_cpus", "--threads"), ("memory", "memory", "a smaller dataset")):
-        need = max(r[key] for r in requests) if requests else 0
-        most = max((n.get("CPU" if key == "num_cpus" else "memory", 0) for n in nodes), default=0)
-        if need > most:
-            shown = (f"{need / 2**30:.1f} GiB", f"{most / 2**30:.1f} GiB") if key == "memory" else (need, most)
-            raise ConfigError(f"a unit asks Ray for {shown[0]} of {what}, more than any node has ({shown[1]}); "
-                              f"use {option}, or add larger nodes")
+    cpus, memory = (max((n.get(key, 0) for n in nodes), default=0) for key in ("CPU", "memory"))
+    need_cpus, need_memory = (max((r[key] for r in requests), default=0) for key in ("num_cpus", "memory"))
+    if need_cpus > cpus:
+        raise ConfigError(f"--threads {need_cpus}: each unit asks Ray for {need_cpus} CPUs, more than any node has "
+                          f"({cpus:g}); pass --threads {max(1, int(cpus))}")
+    if need_memory > memory:
+        raise ConfigError(f"a unit asks Ray for {need_memory / 2**30:.1f} GiB of memory ({MEMORY_FACTOR} x its "
+                          f"dataset's arrays + {MEMORY_BASE / 2**30:.1f} GiB), more than any node offers "
+                          f"({memory / 2**30:.1f} GiB); give the nodes more (`ray start --memory`), or study fewer "
+                          "subjects")
 
 
 def _result(ray: Any, ref: Any, unit: Unit) -> UnitResult:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 
 import pytest
@@ -121,3 +122,27 @@ def test_a_worker_reads_its_nodes_data_dir_or_the_drivers_arrays_and_returns_row
     assert [r.status for r in result.rows] == ["ok"] and result.rows[0].method == "smote"
     assert result.files and all(name.startswith("quality/synthetic/") for name in result.files)
     assert not (tmp_path / "out").exists()  # the worker wrote nothing under --out: the driver does
+
+
+def test_a_unit_larger_than_every_node_is_refused_instead_of_waiting_forever():
+    class FakeRay:
+        @staticmethod
+        def nodes():
+            return [{"Alive": True, "Resources": {"CPU": 4.0, "memory": 2.0 * 2**30}},
+                    {"Alive": False, "Resources": {"CPU": 64.0, "memory": 512.0 * 2**30}}]
+
+    executor_ray._check_fits(FakeRay, [{"num_cpus": 4, "memory": 2**30}])
+    with pytest.raises(ConfigError, match=r"--threads 8: each unit asks Ray for 8 CPUs, more than any node has \(4\); "
+                                          "pass --threads 4"):
+        executor_ray._check_fits(FakeRay, [{"num_cpus": 8, "memory": 2**30}])
+    with pytest.raises(ConfigError, match=r"3.0 GiB of memory .* more than any node offers \(2.0 GiB\)"):
+        executor_ray._check_fits(FakeRay, [{"num_cpus": 1, "memory": 3 * 2**30}])
+
+
+def test_ctrl_c_while_ray_starts_is_acted_on_once_it_has_started():
+    steps = []
+    with pytest.raises(KeyboardInterrupt):
+        with executor_ray._signals_deferred():
+            signal.raise_signal(signal.SIGINT)
+            steps.append("went on")  # the start is not cut half-way
+    assert steps == ["went on"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
