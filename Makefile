@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.bench-installed
 
-.PHONY: setup run test test-slow clean
+.PHONY: setup run test test-slow test-browser chromium clean
 
 setup: $(STAMP)
 
@@ -28,6 +28,14 @@ test: setup
 # The long evidence tests (marked slow), which .ci/run runs after `make test`.
 test-slow: setup
 	$(BIN)/python -m pytest -m slow
+
+# The MLflow UI opened in headless Chromium (marked browser), which .ci/run runs last.
+test-browser: setup chromium
+	$(BIN)/python -m pytest -m browser
+
+# Debian's chromium for the browser tests; skipped when one is already on PATH.
+chromium:
+	@command -v chromium >/dev/null || { apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends chromium; }
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -333,16 +333,14 @@ _TUNE_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds",
 def command_tune(args: argparse.Namespace) -> int:
     import optuna
 
-    from bench.config import from_dict
     from bench.preflight import check_tune
     from bench.tuning import TuneConfig, tune
 
-    options = {k: getattr(args, k) for k in _TUNE_OPTIONS if getattr(args, k) is not None}
-    config = from_dict(TuneConfig, {**options, "sets": args.sets}, where="tune")
+    config = TuneConfig.from_options({k: getattr(args, k) for k in _TUNE_OPTIONS}, args.sets)
     check_tune(config)
     optuna.logging.set_verbosity(optuna.logging.WARNING if args.quiet else optuna.logging.INFO)
     mask_logs(optuna.logging.get_logger("optuna"))
-    print(f"study {config.study_name!r} in {mask_url(config.storage)}: tuning {config.method} with {config.classifier} on "
+    print(f"study {config.study_name!r} in {mask_url(config.storage)}: tuning {config.method_name} with {config.classifier_name} on "
           f"{config.dataset}/{config.task}/{config.protocol}, {config.trials} trials, {config.metric} on inner "
           f"validation splits of the training folds", file=sys.stderr)
     result = tune(config)

@@ -112,6 +112,6 @@ def check_run(config: Any) -> None:
 
 def check_tune(config: Any) -> None:
     """Everything ``bench tune`` checks before its first trial (the stores' distinctness: :class:`TuneConfig`)."""
-    check_writable(Path(config.out).resolve().parent, "--out")
-    check_device(config.device)
-    check_tracking(config.resolved_tracking_uri, config.experiment)
+    check_writable(Path(config.best_out).resolve().parent, "--out")
+    check_device(config.study.device)
+    check_tracking(config.study.resolved_tracking_uri, config.study.experiment)

@@ -3,20 +3,31 @@
 Layout of a study in MLflow (one experiment per study):
 
 - a **parent run** per (dataset, task, protocol, method, classifier) group, named
-  ``dataset/task/protocol/method/classifier``, carrying ``<metric>_mean`` and ``<metric>_std``
-  over folds and seeds: sorting the UI's run table by ``balanced_accuracy_mean`` *is* the
-  leaderboard. Tags: ``bench.group`` (group key), ``bench.status``, ``bench.leaky``, and the
-  quality gate's verdict ``bench.gate`` (``pass``, ``fail``, empty where nothing was measured)
-  with ``bench.gate_reason`` (:mod:`bench.gate`).
+  ``method · classifier`` (:func:`run_name`), with the short params ``dataset``, ``task``,
+  ``protocol``, ``method``, ``classifier``, ``recipe``, ``profile`` and ``leaky`` (columns of the
+  UI's run table), carrying ``<metric>_mean`` and ``<metric>_std`` over folds and seeds: sorting
+  the run table by ``balanced_accuracy_mean`` *is* the leaderboard. Tags: ``bench.group`` (group
+  key), ``bench.status``, ``bench.leaky``, and the quality gate's verdict ``bench.gate`` (``pass``,
+  ``fail``, empty where nothing was measured) with ``bench.gate_reason`` (:mod:`bench.gate`).
+  Cells that are not applicable (status ``not-applicable``) get no run: the parent lists them in the tag
+  ``bench.na_cells`` (``fold-0/seed-0, ...: reason``) and the artifact ``na_cells.json`` (cell
+  key, seed, fold, status and reason of each, read back by :func:`read_results`).
 - every run a ``bench run`` creates names its process in the ``bench.writer`` tag (``host:pid``):
   runs left RUNNING by a process that was killed are marked KILLED when the study runs again
   (:meth:`Tracker.close_stale_runs`).
-- a **nested run** per cell (fold x seed), named ``fold-0/seed-0``, with the flattened cell config
+- a **nested run** per computed cell (fold x seed), named ``fold-0/seed-0``, with the flattened cell config
   as params, the cell key as the ``bench.cell`` tag, every metric, and two artifacts:
   ``confusion_matrix.json`` and ``config.yaml``. Scores under attack are the table's
   ``robust.<attack>@<eps>.<metric>`` columns, named ``robust.<attack>.eps_<eps>.<metric>`` in MLflow
   (which does not allow ``@``; :meth:`Tracker.metric_name`), with the attack settings as
   ``attack.<name>.<field>`` params, ``eps`` and the ``bench.robust_reason`` tag.
+
+The experiment is created with the tag ``mlflow.experimentKind=custom_model_development`` (the kind
+MLflow 3 reads for a training experiment, so its kind selector says "Model training", not GenAI).
+MLflow 3.17's UI picks the page an experiment opens on from its *workflow type* (the ``workflowType``
+URL parameter, else the last choice of the GenAI / Model training switch, kept in the browser, else
+GenAI), so :meth:`Tracker.experiment_url_hint` prints the runs page's address with
+``workflowType=machine_learning`` and the leaderboard's sort (:func:`leaderboard_path`).
 
 ``bench report`` (and the end of ``bench run``) logs the report folder as the artifacts of one run per
 experiment named ``report`` (tag ``bench.kind=report``, reused by later reports); :func:`read_results`
@@ -45,6 +56,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import logging
 import math
 import os
@@ -53,6 +65,7 @@ import time
 from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import mlflow
 import pandas as pd
@@ -64,7 +77,7 @@ from bench.cell import Cell, cell_params
 from bench.config import flatten, to_dict, to_yaml
 from bench.errors import ConfigError
 from bench.registry import PROTOCOLS
-from bench.results import current_status, unique_cells
+from bench.results import NOT_APPLICABLE, current_status, unique_cells
 from bench.robustness import eps_label
 from bench.study import StudyConfig
 from bench.study_lock import writer_gone, writer_id
@@ -73,6 +86,7 @@ from bench.urls import database_file, mask_logs, mask_text, mask_url, sqlite_hol
 
 log = logging.getLogger(__name__)
 mask_logs(logging.getLogger("mlflow"))  # MLflow's own handler prints its log lines
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")  # reading na_cells.json prints no bar
 
 CELL_TAG = "bench.cell"
 GROUP_TAG = "bench.group"
@@ -84,6 +98,12 @@ STORAGE_TAG = "bench.optuna_storage"
 TRIAL_TAG = "bench.optuna_trial"
 STATE_TAG = "bench.trial_state"
 WRITER_TAG = "bench.writer"
+KIND_EXPERIMENT_TAG = "mlflow.experimentKind"
+TRAINING_KIND = "custom_model_development"
+NA_TAG = "bench.na_cells"
+NA_ARTIFACT = "na_cells.json"
+LEADERBOARD_METRIC = "balanced_accuracy_mean"
+_TAG_LIMIT = 8000  # MLflow's longest tag value
 _RUN_STATUS = {"COMPLETE": "FINISHED", "PRUNED": "KILLED", "FAIL": "FAILED"}
 _BATCH = 100  # MLflow's limit of params per log_batch call
 
@@ -159,7 +179,8 @@ class Tracker:
         if found is not None:
             return found.experiment_id
         try:
-            return self.client.create_experiment(experiment, artifact_location=_artifact_root(self.uri))
+            return self.client.create_experiment(experiment, artifact_location=_artifact_root(self.uri),
+                                                 tags={KIND_EXPERIMENT_TAG: TRAINING_KIND})
         except mlflow.exceptions.MlflowException:
             found = self.client.get_experiment_by_name(experiment)
             if found is None:
@@ -185,17 +206,24 @@ class Tracker:
         return column.replace("@", ".eps_")
 
     def logged_cells(self) -> dict[str, list[str]]:
-        """``bench.cell`` tag -> run ids of the finished nested runs already in the experiment."""
+        """``bench.cell`` tag -> run ids of the finished nested runs already in the experiment.
+
+        An n/a cell recorded on its parent maps to no run id (nothing to replace).
+        """
         out: dict[str, list[str]] = {}
         for run in self._runs("attributes.status = 'FINISHED'"):
             key = run.data.tags.get(CELL_TAG)
             if key:
                 out.setdefault(key, []).append(run.info.run_id)
+        for run_id in self.parent_runs().values():
+            for cell in self.na_cells(run_id):
+                out.setdefault(cell["cell_key"], [])
         return out
 
     def close_stale_runs(self) -> list[str]:
         """Mark KILLED the experiment's RUNNING runs whose writer (``bench.writer`` tag) was a process of
-        this host that no longer runs (killed while logging); return their ids.
+        this host that no longer runs (a ``bench run`` or ``bench tune`` killed while logging); say so in
+        the log and return their ids.
 
         Runs of live processes, and of other hosts (which cannot be checked), are left as they are.
         """
@@ -203,7 +231,33 @@ class Tracker:
                  if writer_gone(run.data.tags.get(WRITER_TAG, ""))]
         for run_id in stale:
             self.client.set_terminated(run_id, "KILLED")
+        if stale:
+            log.warning("marked KILLED %d run(s) of experiment %r left RUNNING by a bench process that was killed: %s",
+                        len(stale), self.experiment, ", ".join(stale))
         return stale
+
+    def na_cells(self, parent_id: str) -> list[dict[str, Any]]:
+        """The n/a cells recorded on a parent run (``cell_key``, ``seed``, ``fold``, ``status``, ``reason`` each)."""
+        if not self.client.get_run(parent_id).data.tags.get(NA_TAG):
+            return []
+        with tempfile.TemporaryDirectory() as folder:
+            return json.loads(Path(self.client.download_artifacts(parent_id, NA_ARTIFACT, folder)).read_text())
+
+    def record_na(self, parent_id: str, cells: list[dict[str, Any]]) -> None:
+        """Record a group's n/a cells on its parent: the artifact ``na_cells.json`` and the tag ``bench.na_cells``.
+
+        Parameters
+        ----------
+        parent_id : str
+        cells : list of dict
+            Every n/a cell of the group so far: ``cell_key``, ``seed``, ``fold``, ``status``, ``reason``.
+        """
+        self.client.log_dict(parent_id, cells, NA_ARTIFACT)
+        by_reason: dict[str, list[str]] = {}
+        for cell in cells:
+            by_reason.setdefault(cell["reason"], []).append(f"{cell['fold']}/seed-{cell['seed']}")
+        text = "\n".join(f"{', '.join(names)}: {reason}" for reason, names in by_reason.items())
+        self.client.set_tag(parent_id, NA_TAG, text if len(text) <= _TAG_LIMIT else text[:_TAG_LIMIT - 1] + "…")
 
     def parent_runs(self) -> dict[str, str]:
         """``bench.group`` tag -> run id of the experiment's parent run (the oldest, should there be several)."""
@@ -283,12 +337,14 @@ class Tracker:
     def start_tune_parent(self, study: str, storage: str, params: Mapping[str, Any]) -> str:
         """Create the parent run ``tune/<study>`` of an Optuna study, with the tuning settings as params."""
         run = self.client.create_run(self.experiment_id, run_name=f"tune/{study}",
-                                     tags={KIND_TAG: "tune", STUDY_TAG: study, STORAGE_TAG: storage})
+                                     tags={KIND_TAG: "tune", STUDY_TAG: study, STORAGE_TAG: storage,
+                                           WRITER_TAG: writer_id()})
         self._log(run.info.run_id, params=params)
         return run.info.run_id
 
     def reopen(self, run_id: str) -> None:
-        """Mark a run as running again (a resumed study)."""
+        """Mark a run as running again (a resumed study), written by this process from now on."""
+        self.client.set_tag(run_id, WRITER_TAG, writer_id())
         self.client.update_run(run_id, status="RUNNING")
 
     def log_trial(self, parent_id: str, study: str, number: int, state: str, params: Mapping[str, Any],
@@ -355,12 +411,31 @@ class Tracker:
         self.client.set_terminated(run_id, "FINISHED")
         return run_id
 
-    def experiment_url_hint(self) -> str:
-        """How to open this experiment in the MLflow UI (credentials masked: it is printed and put in reports)."""
+    def experiment_url_hint(self, metric: str | None = LEADERBOARD_METRIC) -> str:
+        """How to open this experiment's runs table in the MLflow UI, best ``metric`` first (None: newest first).
+
+        Credentials are masked: it is printed and put in reports.
+        """
         uri = mask_url(self.uri)
+        path = leaderboard_path(self.experiment_id, metric)
         if uri.startswith(("http://", "https://")):
-            return f"{uri.rstrip('/')}/#/experiments/{self.experiment_id}"
-        return f"mlflow ui --backend-store-uri {uri}   (then open http://127.0.0.1:5000, experiment {self.experiment!r})"
+            return f"{uri.rstrip('/')}/{path}"
+        return f"mlflow ui --backend-store-uri {uri}   (then open http://127.0.0.1:5000/{path})"
+
+
+def leaderboard_path(experiment_id: str, metric: str | None = LEADERBOARD_METRIC) -> str:
+    """The UI address (after the host) of an experiment's runs table in the ML view, best ``metric`` first.
+
+    ``workflowType=machine_learning`` is what MLflow 3.17 reads to open the runs table instead of the
+    GenAI overview; the default order, ``balanced_accuracy_mean`` descending, is the printed leaderboard's.
+    """
+    path = f"#/experiments/{experiment_id}/runs?workflowType=machine_learning"
+    return path if metric is None else f"{path}&orderByKey={quote(f'metrics.`{metric}`')}&orderByAsc=false"
+
+
+def run_name(method: str, classifier: str) -> str:
+    """The name of a group's parent run: ``method · classifier`` (dataset, protocol, ... are its params)."""
+    return f"{method} · {classifier}"
 
 
 def _order(run: Any) -> tuple[int, str]:
@@ -381,12 +456,10 @@ class StudyLog:
     def __init__(self, config: StudyConfig, contexts: Mapping[str, Any]) -> None:
         self.config, self.contexts = config, contexts
         self.tracker = Tracker(config.resolved_tracking_uri, config.experiment)
-        stale = self.tracker.close_stale_runs()
-        if stale:
-            log.warning("marked KILLED %d run(s) of experiment %r left RUNNING by a bench run that was killed: %s",
-                        len(stale), config.experiment, ", ".join(stale))
+        self.tracker.close_stale_runs()
         self.logged = self.tracker.logged_cells()
         self.parents = self.tracker.parent_runs()
+        self.na: dict[str, list[dict[str, Any]]] = {}  # parent run id -> its n/a cells
 
     def recorded(self, cell: Cell, row: Any) -> None:
         """A row found on disk: logged now unless this tracking store has it already."""
@@ -402,12 +475,21 @@ class StudyLog:
         params = flatten(cell_params(config, cell))
         leaky = PROTOCOLS.get(cell.protocol).leaky
         parent = tracker.ensure_parent(
-            row.group_key, _group_name(cell, leaky, row.recipe), params,
+            row.group_key, run_name(cell.method, cell.classifier), _group_params(params, leaky),
             {"bench.leaky": str(leaky).lower(), "bench.status": "running",
              "bench.data": self.contexts[cell.dataset].prepared.key,
              **({"bench.tuned_from": config.tuned_from} if config.tuned_from else {})},
             self.parents,
         )
+        if row.status == NOT_APPLICABLE:  # listed on the parent, no run of its own
+            cells = self.na.setdefault(parent, tracker.na_cells(parent))
+            cells[:] = [c for c in cells if c["cell_key"] != row.cell_key]
+            cells.append({"cell_key": row.cell_key, "seed": cell.seed, "fold": cell.fold_name, "status": row.status,
+                          "reason": row.reason})
+            tracker.record_na(parent, cells)
+            for run_id in replace:  # an older run of the cell
+                tracker.client.delete_run(run_id)
+            return
         metrics = {**row.metrics, **row.times, "n_train": row.n_train, "n_synthetic": row.n_synthetic,
                    "n_test": row.n_test,
                    **{f"method.{k}": v for k, v in row.method_stats.items()},
@@ -447,14 +529,25 @@ class StudyLog:
                                        {"data_notes.txt": notes} if notes else {})
 
 
-def _group_name(cell: Cell, leaky: bool, recipe: str) -> str:
-    dataset, task, protocol, method, classifier = cell.group
-    recipe = "" if recipe == "default" else f" [{recipe} recipe]"
-    return f"{dataset}/{task}/{protocol}{' [leaky]' if leaky else ''}/{method}{recipe}/{classifier}"
+_GROUP_PARAMS = ("dataset", "task", "protocol", "method", "classifier", "recipe", "profile")
+
+
+def _group_params(params: Mapping[str, Any], leaky: bool) -> dict[str, Any]:
+    """A parent run's params: the short columns of the run table (the full config is on the fold runs)."""
+    return {**{k: params[k] for k in _GROUP_PARAMS}, "leaky": str(leaky).lower()}
 
 
 _RESULT_TAGS = {"status": "bench.status", "reason": "bench.reason", "cell_key": CELL_TAG}
 _RESULT_PARAMS = ("dataset", "task", "protocol", "method", "classifier", "recipe", "seed", "fold")
+
+
+def _na_records(parent: Any, cells: list[dict[str, Any]], experiment: str) -> list[dict[str, Any]]:
+    """The results-table rows of the n/a cells recorded on ``parent`` (no metrics)."""
+    params, tags = parent.data.params, parent.data.tags
+    return [{"study": experiment, **{k: params.get(k, "") for k in _RESULT_PARAMS[:6]}, "seed": int(c["seed"]),
+             "fold": c["fold"], "leaky": tags.get("bench.leaky", "false") == "true", "group_key": tags[GROUP_TAG],
+             "status": current_status(c["status"]), "reason": c["reason"], "cell_key": c["cell_key"]}
+            for c in cells]
 
 
 def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
@@ -470,7 +563,7 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
     Returns
     -------
     table : DataFrame
-        One row per cell (:func:`bench.results.unique_cells`: a cell logged twice by two runs counts
+        One row per cell, n/a cells from their parent's ``na_cells.json`` (:func:`bench.results.unique_cells`: a cell logged twice by two runs counts
         once; two runs of one cell with different scores are an error), from its finished nested run: ``study``, the cell's ids (from its params), ``leaky``
         and ``group_key`` (from its parent run's tags), ``status``, ``reason``, ``cell_key`` and every
         logged metric as a column; sorted like :func:`bench.results.results_table`.
@@ -502,6 +595,9 @@ def read_results(uri: str, experiment: str) -> tuple[pd.DataFrame, str]:
         record["status"] = current_status(record["status"])  # earlier versions logged "n/a"
         record.update(run.data.metrics)
         records.append(record)
+    for run in runs:
+        if GROUP_TAG in run.data.tags and NA_TAG in run.data.tags:
+            records.extend(_na_records(run, tracker.na_cells(run.info.run_id), experiment))
     table = pd.DataFrame(records)
     if not table.empty:
         table = unique_cells(table, f"MLflow experiment {experiment!r}")

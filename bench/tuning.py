@@ -40,7 +40,7 @@ import re
 import time
 import warnings
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ import optuna
 import yaml
 from optuna.storages import RetryHeartbeatStaleTrialCallback
 
-from bench.config import PROFILES, config_hash, flatten, from_dict, load_yaml, plain, to_dict
+from bench.config import config_hash, flatten, from_dict, load_yaml, plain, to_dict
 from bench.errors import BenchError, ConfigError, MethodError
 from bench.preflight import check_stores_distinct
 from bench.metrics import classification_metrics
@@ -58,7 +58,7 @@ from bench.registry import CLASSIFIERS, METHODS, PROTOCOLS
 from bench.cell import Cell, minority_class, score_split
 from bench.context import DataContext, Split, context
 from bench.seeding import SeedScope
-from bench.study import RUNTIME_FIELDS, StudyConfig, build_study, resolve_tracking_uri
+from bench.study import RUNTIME_FIELDS, StudyConfig, build_study
 from bench.urls import mask_text, mask_url, masked
 
 DEFAULT_STORAGE = "sqlite:///optuna.db"
@@ -75,17 +75,24 @@ _FOLD_VALUES_ATTR = "bench.fold_values"
 _PARENT_WAIT_S = 60.0
 
 
+_STUDY_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds", "seed", "profile", "policy",
+                  "tracking_uri", "experiment", "data_dir", "device", "threads", "fit_cache")
+"""``bench tune`` options that describe the study its trials score (the rest describe the search)."""
+
+
 @dataclass(frozen=True)
 class TuneConfig:
-    """Everything one ``bench tune`` needs.
+    """Everything one ``bench tune`` needs: the study its trials score, and the search.
+
+    Build it from ``bench tune``'s options with :meth:`from_options`.
 
     Parameters
     ----------
-    method, classifier : str
-        The registered method and classifier tuned jointly.
-    dataset, task, protocol : str
-    folds : int
-        Outer folds of the protocol (those ``bench run --folds`` makes).
+    study : StudyConfig
+        What every trial scores, on inner splits of its training folds: exactly one dataset, task,
+        protocol, method, classifier and seed (the root seed of the splits and of every fit), with
+        the profile, policy, folds, tracking store and runtime settings of ``bench run``. Its
+        ``method.<name>`` and ``classifier.<name>`` fields (``--set``) are fixed, never searched.
     inner_folds : int
         Folds of the inner split of each outer training fold; the first is the validation split.
     outer_folds_used : int or None
@@ -99,66 +106,39 @@ class TuneConfig:
         Stop starting trials after this many seconds.
     storage : str
         Optuna storage URL; must not be the MLflow tracking store.
-    study : str or None
+    name : str or None
         Optuna study name (default ``<method>-<classifier>-<dataset>-<task>-<protocol>``).
     sampler : {"tpe", "random", "cmaes"}
     pruner : {"median", "hyperband", "none"}
-    seed : int
-        Root seed of the splits and of every fit.
-    profile, policy : str
-        As in ``bench run``.
-    sets : tuple of str
-        ``--set`` items applied to the study config; ``method.<name>.<field>`` and
-        ``classifier.<name>.<field>`` fix that field and remove it from the search.
     space : str or None
         YAML file of search-space overrides (see the module docstring).
-    out : str
+    best_out : str
         Where the best configuration is written (YAML for ``bench run --config``).
-    tracking_uri : str or None
-        MLflow tracking URI (default ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``).
-    experiment : str
-        MLflow experiment of the study's runs.
-    data_dir, device : str or None, str
-    threads : int
-        Torch threads (0: all cores).
-    fit_cache : bool
-        Load method fits from the fit cache, and keep new ones there (see ``bench run``).
     """
 
-    method: str
-    classifier: str
-    dataset: str = "synthetic"
-    task: str = "valence"
-    protocol: str = "trial-kfold"
-    folds: int = 5
+    study: StudyConfig
     inner_folds: int = 3
     outer_folds_used: int | None = None
     metric: str = "balanced_accuracy"
     trials: int = 20
     timeout: float | None = None
     storage: str = DEFAULT_STORAGE
-    study: str | None = None
+    name: str | None = None
     sampler: str = "tpe"
     pruner: str = "median"
-    seed: int = 0
-    profile: str = "quick"
-    policy: str = "balance"
-    sets: tuple[str, ...] = ()
     space: str | None = None
-    out: str = "best.yaml"
-    tracking_uri: str | None = None
-    experiment: str = "bench-tune"
-    data_dir: str | None = None
-    device: str = "cpu"
-    threads: int = 0
-    fit_cache: bool = True
-    base: StudyConfig = field(init=False, repr=False, compare=False)
+    best_out: str = "best.yaml"
 
     def __post_init__(self) -> None:
+        study = self.study
+        for field_name in ("datasets", "tasks", "protocols", "methods", "classifiers", "seeds"):
+            if len(getattr(study, field_name)) != 1:
+                raise ConfigError(f"bench tune scores one study cell group: {field_name} must hold one value, got "
+                                  f"{list(getattr(study, field_name))}; pass one with --{field_name[:-1]}")
         if self.inner_folds < 2:
             raise ConfigError(f"inner_folds must be at least 2, got {self.inner_folds}; use --inner-folds 3")
-        if self.outer_folds_used is not None and not 1 <= self.outer_folds_used <= self.folds:
-            raise ConfigError(f"outer_folds_used must be between 1 and folds={self.folds}, got "
+        if self.outer_folds_used is not None and not 1 <= self.outer_folds_used <= study.folds:
+            raise ConfigError(f"outer_folds_used must be between 1 and folds={study.folds}, got "
                               f"{self.outer_folds_used}; leave it unset to use every outer fold")
         if self.metric not in METRICS and not re.fullmatch(r"recall_\d+", self.metric):
             raise ConfigError(f"metric {self.metric!r} is not a classification metric; choose from "
@@ -167,34 +147,78 @@ class TuneConfig:
             raise ConfigError(f"trials must be at least 1, got {self.trials}")
         if self.timeout is not None and not self.timeout > 0:
             raise ConfigError(f"timeout must be a positive number of seconds, got {self.timeout}")
-        for name, value, choices in (("sampler", self.sampler, SAMPLERS), ("pruner", self.pruner, PRUNERS),
-                                     ("profile", self.profile, PROFILES)):
+        for name, value, choices in (("sampler", self.sampler, SAMPLERS), ("pruner", self.pruner, PRUNERS)):
             if value not in choices:
                 raise ConfigError(f"{name} must be one of {', '.join(choices)}, got {value!r}")
         if not _STUDY_NAME.fullmatch(self.study_name):
             raise ConfigError(f"study name {self.study_name!r} must start with a letter or digit and hold only "
                               "letters, digits and . _ : + -; pass e.g. --study smote-svm-1")
-        check_stores_distinct(self.storage, self.resolved_tracking_uri)
-        cli = {"datasets": [self.dataset], "tasks": [self.task], "protocols": [self.protocol],
-               "methods": [self.method], "classifiers": [self.classifier], "folds": self.folds, "seeds": [self.seed],
-               "profile": self.profile, "policy": self.policy, "data_dir": self.data_dir, "device": self.device,
-               "threads": self.threads, "tracking_uri": self.tracking_uri, "fit_cache": self.fit_cache}
-        object.__setattr__(self, "base", build_study(None, list(self.sets), cli))
+        check_stores_distinct(self.storage, study.resolved_tracking_uri)
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, Any], sets: list[str] | tuple[str, ...] = ()) -> TuneConfig:
+        """From ``bench tune``'s options (those the user gave) and ``--set`` items.
+
+        Parameters
+        ----------
+        options : mapping
+            ``method``, ``classifier``, ``dataset``, ``task``, ``protocol``, ``folds``, ``seed``,
+            ``profile``, ``policy``, ``tracking_uri``, ``experiment`` (default ``bench-tune``; ``seed``: 0),
+            ``data_dir``, ``device``, ``threads`` and ``fit_cache`` build :attr:`study`; ``study``
+            (the Optuna study name), ``out`` (the best config's file) and the other fields of
+            this class describe the search.
+        sets : sequence of str
+            ``key.path=value`` items applied to the study config last, as in ``bench run``.
+        """
+        options = {k: v for k, v in options.items() if v is not None}
+        missing = [k for k in ("method", "classifier") if k not in options]
+        if missing:
+            raise ConfigError(f"bench tune needs --{' and --'.join(missing)}: the method and classifier tuned jointly")
+        plural = {"method": "methods", "classifier": "classifiers", "dataset": "datasets", "task": "tasks",
+                  "protocol": "protocols", "seed": "seeds"}
+        cli = {plural.get(k, k): [v] if k in plural else v for k, v in options.items() if k in _STUDY_OPTIONS}
+        cli.setdefault("experiment", "bench-tune")
+        cli.setdefault("seeds", [0])
+        search = {{"study": "name", "out": "best_out"}.get(k, k): v for k, v in options.items()
+                  if k not in _STUDY_OPTIONS}
+        return from_dict(cls, {"study": build_study(None, list(sets), cli), **search}, where="tune")
+
+    @property
+    def method_name(self) -> str:
+        """The registered method tuned."""
+        return self.study.methods[0]
+
+    @property
+    def classifier_name(self) -> str:
+        """The registered classifier tuned with it."""
+        return self.study.classifiers[0]
+
+    @property
+    def dataset(self) -> str:
+        return self.study.datasets[0]
+
+    @property
+    def task(self) -> str:
+        return self.study.tasks[0]
+
+    @property
+    def protocol(self) -> str:
+        return self.study.protocols[0]
+
+    @property
+    def seed(self) -> int:
+        """Root seed of the splits and of every fit."""
+        return self.study.seeds[0]
 
     @property
     def study_name(self) -> str:
         """The Optuna study name."""
-        return self.study or f"{self.method}-{self.classifier}-{self.dataset}-{self.task}-{self.protocol}"
-
-    @property
-    def resolved_tracking_uri(self) -> str:
-        """``tracking_uri``, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
-        return resolve_tracking_uri(self.tracking_uri)
+        return self.name or f"{self.method_name}-{self.classifier_name}-{self.dataset}-{self.task}-{self.protocol}"
 
     def fixed(self, kind: str) -> dict[str, Any]:
         """Fields of the ``method`` or ``classifier`` fixed by ``--set`` (never searched)."""
-        name = self.method if kind == "method" else self.classifier
-        return dict(getattr(self.base, kind).get(name, {}))
+        name = self.method_name if kind == "method" else self.classifier_name
+        return dict(getattr(self.study, kind).get(name, {}))
 
 
 def storage_label(url: str) -> str:
@@ -238,6 +262,14 @@ class ParamSpec:
             return trial.suggest_int(name, self.low, self.high, step=self.step or 1, log=self.log)
         return trial.suggest_float(name, self.low, self.high, step=self.step, log=self.log)
 
+    def distribution(self) -> optuna.distributions.BaseDistribution:
+        """The Optuna distribution (raises ValueError, from Optuna, for an inconsistent one)."""
+        if self.type == "categorical":
+            return optuna.distributions.CategoricalDistribution(list(self.choices or ()))
+        if self.type == "int":
+            return optuna.distributions.IntDistribution(self.low, self.high, log=self.log, step=self.step or 1)
+        return optuna.distributions.FloatDistribution(self.low, self.high, log=self.log, step=self.step)
+
     def probes(self) -> list[Any]:
         """Values a component config must accept for the distribution to be usable."""
         if self.type == "categorical":
@@ -246,31 +278,30 @@ class ParamSpec:
 
 
 def _check_spec(spec: ParamSpec, where: str) -> None:
-    """Raise ConfigError unless ``spec`` is a complete, consistent distribution."""
+    """Raise ConfigError unless ``spec`` is a complete, consistent distribution.
+
+    The value types and which keys a type takes are checked here; the rest (``low <= high``, ``low > 0``
+    on a log scale, ``step > 0``, no step on a log scale, some choices) by Optuna's own distributions.
+    """
     if spec.type not in SPEC_TYPES:
         raise ConfigError(f"{where}: type must be one of {', '.join(SPEC_TYPES)}, got {spec.type!r}")
     if spec.type == "categorical":
-        if not spec.choices:
-            raise ConfigError(f"{where}: a categorical distribution needs a non-empty list of choices, "
-                              "e.g. {type: categorical, choices: [rbf, linear]}")
         if spec.low is not None or spec.high is not None or spec.log or spec.step is not None:
             raise ConfigError(f"{where}: a categorical distribution takes only choices, not low/high/log/step")
-        return
-    number = int if spec.type == "int" else (int, float)
-    for key in ("low", "high") + (("step",) if spec.step is not None else ()):
-        value = getattr(spec, key)
-        if isinstance(value, bool) or not isinstance(value, number):
-            kind = "an integer" if spec.type == "int" else "a number"
-            raise ConfigError(f"{where}: {key} must be {kind} for a {spec.type} distribution, got {value!r}")
-    if spec.choices is not None:
-        raise ConfigError(f"{where}: choices belong to categorical distributions; use low and high for {spec.type}")
-    if not spec.low <= spec.high:
-        raise ConfigError(f"{where}: low must not exceed high, got low={spec.low} high={spec.high}")
-    if spec.log and (spec.low <= 0 or spec.step is not None):
-        raise ConfigError(f"{where}: a log distribution needs low > 0 and no step, got low={spec.low} "
-                          f"step={spec.step}")
-    if spec.step is not None and not spec.step > 0:
-        raise ConfigError(f"{where}: step must be > 0, got {spec.step}")
+    else:
+        number = int if spec.type == "int" else (int, float)
+        for key in ("low", "high") + (("step",) if spec.step is not None else ()):
+            value = getattr(spec, key)
+            if isinstance(value, bool) or not isinstance(value, number):
+                kind = "an integer" if spec.type == "int" else "a number"
+                raise ConfigError(f"{where}: {key} must be {kind} for a {spec.type} distribution, got {value!r}")
+        if spec.choices is not None:
+            raise ConfigError(f"{where}: choices belong to categorical distributions; use low and high for {spec.type}")
+    try:
+        spec.distribution()
+    except ValueError as e:
+        raise ConfigError(f"{where}: {e} (e.g. {{type: categorical, choices: [rbf, linear]}} or "
+                          "{type: float, low: 0.01, high: 100, log: true})") from e
 
 
 def load_space(path: str | os.PathLike[str], config: TuneConfig) -> dict[str, dict[str, ParamSpec]]:
@@ -301,7 +332,7 @@ def load_space(path: str | os.PathLike[str], config: TuneConfig) -> dict[str, di
             raise ConfigError(f"search space {path}: unknown section {kind!r}; use 'method' and/or 'classifier'")
         if not isinstance(fields, Mapping):
             raise ConfigError(f"search space {path}: {kind} must map fields to distributions, got {fields!r}")
-        name = config.method if kind == "method" else config.classifier
+        name = config.method_name if kind == "method" else config.classifier_name
         cls = (METHODS if kind == "method" else CLASSIFIERS).get(name).Config
         valid = [f.name for f in dataclasses.fields(cls) if f.init]
         space[kind] = {}
@@ -316,7 +347,7 @@ def load_space(path: str | os.PathLike[str], config: TuneConfig) -> dict[str, di
             _check_spec(spec, where)
             for value in spec.probes():
                 try:
-                    cls.for_profile(config.profile, {**config.fixed(kind), key: value}, where=f"{kind}.{name}")
+                    cls.for_profile(config.study.profile, {**config.fixed(kind), key: value}, where=f"{kind}.{name}")
                 except ConfigError as e:
                     raise ConfigError(f"{where}: {name} rejects the value {value!r} of this distribution ({e}); "
                                       "narrow the distribution to values the field accepts") from None
@@ -367,7 +398,7 @@ def suggest_overrides(trial: Any, config: TuneConfig,
         ``{"method": {field: value}, "classifier": {field: value}}``.
     """
     out = {}
-    for kind, name, registry in (("method", config.method, METHODS), ("classifier", config.classifier, CLASSIFIERS)):
+    for kind, name, registry in (("method", config.method_name, METHODS), ("classifier", config.classifier_name, CLASSIFIERS)):
         fixed, extra = config.fixed(kind), space.get(kind, {})
         values = registry.get(name).Config.search_space(ComponentTrial(trial, kind, fixed, extra))
         values = {k: v for k, v in values.items() if k not in fixed}
@@ -378,10 +409,10 @@ def suggest_overrides(trial: Any, config: TuneConfig,
 
 def with_overrides(config: TuneConfig, overrides: Mapping[str, Mapping[str, Any]]) -> StudyConfig:
     """The study config of a trial: the base config with the trial's field values on top of the fixed ones."""
-    base = config.base
-    return replace(base, method={**base.method, config.method: {**config.fixed("method"), **overrides["method"]}},
+    base = config.study
+    return replace(base, method={**base.method, config.method_name: {**config.fixed("method"), **overrides["method"]}},
                    classifier={**base.classifier,
-                               config.classifier: {**config.fixed("classifier"), **overrides["classifier"]}})
+                               config.classifier_name: {**config.fixed("classifier"), **overrides["classifier"]}})
 
 
 # ----------------------------------------------------------------------------------------------
@@ -439,7 +470,7 @@ class Objective:
         study_config = with_overrides(cfg, overrides)
         values: list[float] = []
         for i, split in enumerate(self.splits):
-            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.name, cfg.method, cfg.classifier)
+            cell = Cell(cfg.dataset, cfg.task, cfg.protocol, cfg.seed, i, split.name, cfg.method_name, cfg.classifier_name)
             hook = self._epoch_hook(trial, split, i)
             row = score_split(study_config, self.ctx, cell, split, on_classifier=hook)
             values.append(row.metrics[cfg.metric])
@@ -554,7 +585,7 @@ def _storage(url: str, heartbeat_s: int = HEARTBEAT_S) -> optuna.storages.RDBSto
 
 def _settings(config: TuneConfig, space: Mapping[str, Mapping[str, ParamSpec]]) -> dict[str, Any]:
     """What the objective computes (a study must keep it for all of its trials)."""
-    return {"study": config.base.computed(), "inner_folds": config.inner_folds,
+    return {"study": config.study.computed(), "inner_folds": config.inner_folds,
             "outer_folds_used": config.outer_folds_used, "metric": config.metric, "space": plain(space)}
 
 
@@ -597,14 +628,23 @@ def _open_study(config: TuneConfig, settings: dict[str, Any]) -> tuple[optuna.St
     return study, created
 
 
-_PARENT_PARAMS = ("method", "classifier", "dataset", "task", "protocol", "folds", "inner_folds", "outer_folds_used",
-                  "metric", "sampler", "pruner", "seed", "profile", "policy", "sets", "space")
+def _parent_params(config: TuneConfig) -> dict[str, Any]:
+    """The study's parent-run params: what it tunes, on which data, how it searches, what ``--set`` fixed."""
+    study = config.study
+    return flatten(plain({
+        "method": config.method_name, "classifier": config.classifier_name, "dataset": config.dataset,
+        "task": config.task, "protocol": config.protocol, "folds": study.folds, "seed": config.seed,
+        "profile": study.profile, "policy": study.policy, **{k: getattr(config, k) for k in _SEARCH_PARAMS},
+        "fixed": {kind: config.fixed(kind) for kind in KINDS}}))
+
+
+_SEARCH_PARAMS = ("inner_folds", "outer_folds_used", "metric", "sampler", "pruner", "space")
 
 
 def _parent_run(tracker: Any, config: TuneConfig, study: optuna.Study, created: bool) -> str:
     """The study's MLflow parent run: created by the worker that created the study, found by the others."""
     label = storage_label(config.storage)
-    params = {**flatten(plain({k: getattr(config, k) for k in _PARENT_PARAMS})), "storage": label}
+    params = {**_parent_params(config), "storage": label}
     if not created:
         deadline = time.monotonic() + _PARENT_WAIT_S
         while True:
@@ -693,10 +733,11 @@ def tune(config: TuneConfig) -> TuneResult:
 
     tic = time.perf_counter()
     space = load_space(config.space, config) if config.space else {}
-    ctx = context(config.base, config.dataset)
+    ctx = context(config.study, config.dataset)
     splits = [split for _, split in inner_splits(config, ctx)]
     study, created = _open_study(config, _settings(config, space))
-    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
+    tracker.close_stale_runs()  # e.g. the parent run of a tune process that was killed
     parent = _parent_run(tracker, config, study, created)
     study.optimize(Objective(config, ctx, splits, space), n_trials=config.trials, timeout=config.timeout,
                    callbacks=[_TrialLogger(tracker, parent, config)], catch=(MethodError,), gc_after_trial=False)
@@ -707,13 +748,13 @@ def tune(config: TuneConfig) -> TuneResult:
         raise BenchError(f"no trial of study {config.study_name!r} completed ({states}); see the failed trials' "
                          "errors above, fix the settings (e.g. --set or --space) and run again to resume")
     best_config = best_study_config(config, best, config.study_name)
-    out = write_best(config.out, best_config, best.value, config.metric)
+    out = write_best(config.best_out, best_config, best.value, config.metric)
     tracker.update_tune_parent(parent, {f"best_{config.metric}": best.value},
                                {"bench.best_trial": str(best.number), "bench.tuned_from": best_config.tuned_from},
                                finished=True)
     return TuneResult(study=config.study_name, storage=storage_label(config.storage), best_value=best.value,
                       best_params=dict(best.params), best_trial=best.number, states=states, out=out,
-                      tracking_hint=tracker.experiment_url_hint(), parent_run_id=parent,
+                      tracking_hint=tracker.experiment_url_hint(f"best_{config.metric}"), parent_run_id=parent,
                       seconds=time.perf_counter() - tic)
 
 

@@ -5,6 +5,7 @@ Run by hand, never by the tests::
     PYTHONPATH=. .venv/bin/python benchmarks/generators.py [--methods escgan,cgan] [--reps de-grid,raw]
         [--folds 5] [--jobs 1] [--profile quick] [--fit-budget S]
     PYTHONPATH=. .venv/bin/python benchmarks/generators.py --curve escgan --scale 4 [--rep de-grid] [--fold 0]
+        [--fit-budget S]  (S replaces the scaled budget, so a loaded machine does not cut the curve short)
 
 The first form runs one ``bench run`` study per representation on the synthetic dataset
 (trial-kfold, valence) with the generators and one classifier that consumes that representation
@@ -92,8 +93,9 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def curve(name: str, rep: str, scale: float, fold: int, profile: str) -> None:
-    """Fit ``name`` with ``scale`` x the profile's epochs and budget, no early stop; print its inner signal."""
+def curve(name: str, rep: str, scale: float, fold: int, profile: str, budget: float | None = None) -> None:
+    """Fit ``name`` with ``scale`` x the profile's epochs and budget (or ``budget`` seconds), no early stop; print its
+    inner signal."""
     from bench.registry import METHODS
     from bench.context import context
     from bench.seeding import derive
@@ -105,7 +107,7 @@ def curve(name: str, rep: str, scale: float, fold: int, profile: str) -> None:
     train = ctx.folds("valence", "trial-kfold", 0)[fold].train  # the test fold is not read
     cls = METHODS.get(name)
     base = cls.Config.for_profile(profile)
-    overrides = {"epochs": int(base.epochs * scale), "fit_budget_s": base.fit_budget_s * scale, "patience": 0}
+    overrides = {"epochs": int(base.epochs * scale), "fit_budget_s": budget or base.fit_budget_s * scale, "patience": 0}
     if name not in NATIVE:
         overrides["representation"] = rep
     method = cls(cls.Config.for_profile(profile, overrides), info=info)
@@ -146,7 +148,7 @@ def main() -> None:
     datasets.prepare("synthetic")
     print(f"cores: {os.cpu_count()}, profile {args.profile}")
     if args.curve:
-        curve(args.curve, args.rep, args.scale, args.fold, args.profile)
+        curve(args.curve, args.rep, args.scale, args.fold, args.profile, args.fit_budget)
         return
     methods = args.methods.split(",")
     tables = []

@@ -91,6 +91,7 @@ def test_a_second_run_skips_finished_cells_and_force_redoes_them(tmp_path, capsy
     assert len(parents) == 4 and len(children) == 8  # the old copies were replaced, not duplicated
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_same_seed_same_results_in_another_process(tmp_path):
     here, there = tmp_path / "here", tmp_path / "there"
     here.mkdir(), there.mkdir()

@@ -154,6 +154,36 @@ def test_raw_grid_frames_reach_a_raw_classifier_as_their_electrodes_exact_window
     assert set(fitted) == known and len(fitted) > len(known)  # the synthetic windows are training windows again
 
 
+def test_not_applicable_cells_are_listed_on_their_parent_run_in_mlflow(tmp_path):
+    from bench.tracking import Tracker, read_results
+
+    with METHODS.temporarily("de-only", DeMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
+        config = study(tmp_path, methods=["none", "de-only"], classifiers=["spy"])
+        result = run_study(config)
+        again = run_study(config)  # a rerun finds the n/a cells recorded: nothing computed, nothing logged twice
+    table = result.table[result.table["method"] == "de-only"]
+    assert set(table["status"]) == {"not-applicable"}
+    assert table["reason"].str.contains("cannot feed a raw classifier").all()
+    assert result.summary.set_index("method").loc["de-only", "status"] == "not-applicable"
+    # in MLflow: a parent per pair, named method · classifier; n/a cells listed on it, with no run of their own
+    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    runs = tracker._runs("")
+    parents = {r.info.run_name: r for r in runs if "bench.group" in r.data.tags}
+    assert set(parents) == {"none · spy", "de-only · spy"}
+    na = parents["de-only · spy"]
+    assert na.data.params["protocol"] == "trial-kfold" and na.data.params["dataset"] == "synthetic"
+    assert len(na.data.params) == 8 and na.data.tags["bench.status"] == "not-applicable"
+    assert na.data.tags["bench.na_cells"].startswith("fold-0/seed-0, fold-1/seed-0: ")
+    assert "cannot feed a raw classifier" in na.data.tags["bench.na_cells"]
+    children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == na.info.run_id]
+    assert not children and "balanced_accuracy_mean" in parents["none · spy"].data.metrics
+    logged, hint = read_results(config.resolved_tracking_uri, config.experiment)
+    assert logged.set_index("cell_key").loc[table["cell_key"], "status"].eq("not-applicable").all() and len(logged) == 4
+    assert "workflowType=machine_learning" in hint
+    assert tracker.client.get_experiment(tracker.experiment_id).tags["mlflow.experimentKind"] == "custom_model_development"
+    assert again.computed == 0 and len([r for r in runs if "bench.cell" in r.data.tags]) == 2  # none's two folds
+
+
 class FailingMethod(SpyMethod):
     """Fails on the second fold."""
 
@@ -199,6 +229,7 @@ def test_an_interrupted_run_loses_only_the_running_cell(tmp_path):
     assert again.skipped == 2 and again.computed == 2
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_parallel_jobs_give_the_same_results_as_one(tmp_path):
     # Two workers take (method, fold) units; smote's generation quality needs the fold's `none`
     # classifier, which the other worker may have trained: it is shared, or retrained alike.
@@ -371,7 +402,7 @@ def test_the_quality_gate_reaches_the_table_the_leaderboard_and_the_mlflow_paren
                                                           "asked for on 2 of 2 folds")
     assert "FAIL" in format_leaderboard(result.summary) and "windows asked for" in format_leaderboard(result.summary)
     tracker = Tracker(config.resolved_tracking_uri, config.experiment)
-    runs = {tracker.client.get_run(i).data.tags["mlflow.runName"].split("/")[3]: tracker.client.get_run(i).data
+    runs = {tracker.client.get_run(i).data.params["method"]: tracker.client.get_run(i).data
             for i in tracker.parent_runs().values()}
     assert runs["short"].tags["bench.gate"] == "fail" and runs["none"].tags["bench.gate"] == ""
     assert runs["short"].tags["bench.gate_reason"] == summary.loc["short", "gate_reason"]

@@ -14,6 +14,7 @@ import pytest
 from bench import tuning
 from bench.cli import main
 from bench.errors import BenchError, ConfigError
+from bench.integrity import HOST
 from bench.registry import CLASSIFIERS, METHODS
 from bench.context import context
 from bench.runner import run_study
@@ -27,14 +28,15 @@ TINY = ("dataset.synthetic.n_subjects=4", "dataset.synthetic.n_trials=6", "datas
 
 
 def tune_config(tmp_path, **changes) -> TuneConfig:
-    settings = {"method": "noise", "classifier": "svm", "folds": 2, "inner_folds": 2, "trials": 2, "sets": TINY,
+    settings = {"method": "noise", "classifier": "svm", "folds": 2, "inner_folds": 2, "trials": 2,
                 "storage": f"sqlite:///{tmp_path}/optuna.db", "tracking_uri": f"sqlite:///{tmp_path}/mlflow.db",
                 "out": str(tmp_path / "best.yaml"), **changes}
-    return TuneConfig(**settings)
+    sets = settings.pop("sets", TINY)
+    return TuneConfig.from_options(settings, sets)
 
 
 def _runs(config, kind):
-    tracker = Tracker(config.resolved_tracking_uri, config.experiment)
+    tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
     return tracker.client.search_runs([tracker.experiment_id], f"tags.`bench.kind` = '{kind}'")
 
 
@@ -43,7 +45,7 @@ def test_tuning_never_touches_an_outer_test_fold(tmp_path):
     with METHODS.temporarily("spy", SpyMethod), CLASSIFIERS.temporarily("spy", SpyClassifier):
         config = tune_config(tmp_path, method="spy", classifier="spy", folds=3, outer_folds_used=2)
         tune(config)
-        ctx = context(config.base, "synthetic")
+        ctx = context(config.study, "synthetic")
         pairs = inner_splits(config, ctx)
     index = {h: i for i, h in enumerate(row_hashes(ctx.views.real("raw")))}
     trial = ctx.prepared.segments.trial_id
@@ -108,9 +110,9 @@ def test_a_space_file_replaces_and_adds_distributions(tmp_path):
     ("method:\n  k: {type: int, low: 1, high: 3}\n", "method.k: smote has no field 'k'; its fields are k_neighbors"),
     ("model:\n  C: {type: float, low: 1, high: 2}\n", "unknown section 'model'"),
     ("classifier:\n  C: {type: real, low: 1, high: 2}\n", "classifier.C: type must be one of"),
-    ("classifier:\n  C: {type: float, low: 2, high: 1}\n", "classifier.C: low must not exceed high"),
-    ("classifier:\n  C: {type: float, low: 0, high: 1, log: true}\n", "a log distribution needs low > 0"),
-    ("classifier:\n  kernel: {type: categorical}\n", "classifier.kernel: a categorical distribution needs"),
+    ("classifier:\n  C: {type: float, low: 2, high: 1}\n", "classifier.C: `low <= high` must hold"),
+    ("classifier:\n  C: {type: float, low: 0, high: 1, log: true}\n", "`low > 0` must hold for `log=True`"),
+    ("classifier:\n  kernel: {type: categorical}\n", "classifier.kernel: The `choices` must contain one or more elements"),
     ("classifier:\n  C: {type: float, lo: 1, high: 2}\n", "classifier.C: unknown key 'lo'"),
     ("method:\n  k_neighbors: {type: int, low: 0, high: 3}\n", "smote rejects the value 0"),
     ("method:\n  k_neighbors: {type: float, low: 1, high: 4}\n", "smote rejects the value 2.5"),
@@ -153,16 +155,17 @@ def test_torch_classifiers_report_every_epoch_and_get_pruned(tmp_path, monkeypat
     assert all(r.info.status == "KILLED" for r in runs)
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_two_worker_processes_share_one_study(tmp_path):
     config = tune_config(tmp_path, study="shared")
     # The data cache and both databases exist before the workers start (as with a PostgreSQL database and an
     # MLflow server): two processes creating one SQLite schema at the same moment would race.
-    context(config.base, "synthetic")
+    context(config.study, "synthetic")
     optuna.storages.RDBStorage(config.storage)
-    Tracker(config.resolved_tracking_uri, config.experiment)
+    Tracker(config.study.resolved_tracking_uri, config.study.experiment)
     args = [sys.executable, "-m", "bench", "tune", "--method", "noise", "--classifier", "svm", "--folds", "2",
             "--inner-folds", "2", "--trials", "2", "--storage", config.storage, "--study", "shared",
-            "--tracking-uri", config.resolved_tracking_uri, "-q"]
+            "--tracking-uri", config.study.resolved_tracking_uri, "-q"]
     args += [a for s in TINY for a in ("--set", s)]
     env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
     workers = [subprocess.Popen(args + ["--out", str(tmp_path / f"best-{i}.yaml")], cwd=tmp_path, env=env,
@@ -192,9 +195,25 @@ def test_running_again_resumes_the_study_and_other_settings_are_refused(tmp_path
         tune(tune_config(tmp_path, trials=1, inner_folds=3))
 
 
+def test_the_parent_run_of_a_killed_tune_process_is_marked_killed_by_the_next_one(tmp_path):
+    config = tune_config(tmp_path, trials=1, study="first")
+    parent = tune(config).parent_run_id
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    tracker = Tracker(config.study.resolved_tracking_uri, config.study.experiment)
+    tracker.client.set_tag(parent, "bench.writer", f"{HOST}:{dead.pid}")  # killed while tuning
+    tracker.client.update_run(parent, status="RUNNING")
+    tune(tune_config(tmp_path, trials=1, study="second"))  # another study of the experiment
+    assert tracker.client.get_run(parent).info.status == "KILLED"
+    assert tune(config).parent_run_id == parent  # resumed: this process writes it, and it finishes
+    run = tracker.client.get_run(parent)
+    assert run.info.status == "FINISHED" and run.data.tags["bench.writer"] == f"{HOST}:{os.getpid()}"
+
+
 def test_best_yaml_runs_with_bench_run_and_records_where_it_came_from(tmp_path):
     config = tune_config(tmp_path)
     result = tune(config)
+    assert f"runs?workflowType=machine_learning&orderByKey=metrics.%60best_{config.metric}%60" in result.tracking_hint
     best = build_study(result.out, cli={"out": str(tmp_path / "run"), "experiment": "from-tune"})
     assert best.tuned_from == f"sqlite:///{tmp_path}/optuna.db#{config.study_name}#trial-{result.best_trial}"
     assert best.methods == ("noise",) and best.classifiers == ("svm",) and best.folds == 2

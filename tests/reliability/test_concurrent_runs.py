@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from mlflow.tracking import MlflowClient
 
 from bench.tracking import read_results
@@ -11,6 +12,7 @@ from reports.stats import wilcoxon_vs_baseline
 from tests.reliability.helpers import bench_process, tiny_run
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_two_concurrent_runs_share_parents_and_count_each_cell_once(tmp_path):
     uri = f"sqlite:///{tmp_path}/mlflow.db"  # does not exist yet: both processes set up its schema
     procs = [bench_process(tiny_run(tmp_path / f"out{i}", uri, "twice"), tmp_path) for i in range(2)]

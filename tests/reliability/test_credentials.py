@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.reliability.helpers import TINY_SETS, python_process, tiny_run
 
 SECRET = "Pw-7f3c91e2d0"
@@ -29,6 +31,7 @@ print("codes", codes)
 """
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_no_output_and_no_stored_file_holds_the_password(tmp_path):
     run = tiny_run(tmp_path / "out", "TRACK", "leak")
     proc = python_process(SCRIPT, tmp_path, str(tmp_path), SECRET, *run, "--", *TINY_SETS)

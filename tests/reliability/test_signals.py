@@ -68,6 +68,7 @@ def test_sigkill_of_the_main_process_leaves_no_worker_alive(tmp_path):
         assert not any(p.exists() for p in left)
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(tmp_path):
     uri, out = f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "out"
     run = bench_process(tiny_run(out, uri, "term", *SEEDS), tmp_path)

@@ -1,14 +1,11 @@
-"""The HTML report opened in headless Chromium (Debian's ``chromium`` package, installed here when missing).
+"""The HTML report opened in headless Chromium (marked ``browser``: ``make test-browser`` installs Debian's ``chromium``).
 
 The screenshot is kept as ``test-artifacts/report-screenshot.png`` (git-ignored) for a person to look at.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
 import warnings
 from html.parser import HTMLParser
 from pathlib import Path
@@ -18,44 +15,23 @@ import pytest
 from matplotlib import image
 
 from reports.report import build, to_html
+from tests.browser import browse, chromium_path
 from tests.reports.fixtures import results, with_quality, with_robustness, write_quality_files
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SCORES = {("none", "svm"): [0.60, 0.62, 0.55, 0.70, 0.66, 0.58], ("smote", "svm"): [0.65, 0.61, 0.60, 0.78, 0.70, 0.59],
           ("noise", "svm"): [0.61, 0.66, 0.56, 0.72, 0.69, 0.60]}
 COUNT_DECODED = ("<script>addEventListener('load', () => { document.body.dataset.decoded = "
                  "[...document.images].filter(i => i.complete && i.naturalWidth > 0).length; });</script></body>")
 
 
+pytestmark = pytest.mark.browser
+
+
 @pytest.fixture(scope="session")
 def chromium() -> str:
-    """Path of Debian's chromium, installed with apt-get when missing; skips with the reason when it cannot be."""
-    found = shutil.which("chromium")
-    if found:
-        return found
-    if not shutil.which("apt-get") or os.geteuid() != 0:
-        pytest.skip("chromium is missing and cannot be installed here (needs root and apt-get): "
-                    "apt-get install chromium")
-    for command in (["apt-get", "update"], ["apt-get", "install", "-y", "--no-install-recommends", "chromium"]):
-        try:
-            done = subprocess.run(command, capture_output=True, text=True, timeout=1200,
-                                  env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
-        except subprocess.TimeoutExpired:
-            pytest.skip(f"chromium could not be installed: {' '.join(command)} took over 20 min")
-        if done.returncode != 0:
-            pytest.skip(f"chromium could not be installed: {' '.join(command)} failed: {done.stderr.strip()[-300:]}")
-    found = shutil.which("chromium")
-    if not found:
-        pytest.skip("apt-get install chromium succeeded but no chromium is on PATH")
-    return found
-
-
-def browse(chromium: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([chromium, *FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True,
-                          timeout=120)
+    return chromium_path()
 
 
 class Page(HTMLParser):
