@@ -9,13 +9,14 @@ STAMP  := $(VENV)/.bench-installed
 setup: $(STAMP)
 
 # torch first, pinned to the CPU build this machine ships, so nothing pulls a multi-GB CUDA
-# build; torchattacks last and without dependencies (its metadata breaks pip's resolver).
+# build; torchattacks without dependencies (its metadata breaks pip's resolver); bench last,
+# with its optional Ray extra (`--executor ray`, about 80 MB), so the tests exercise it.
 $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check torch==2.13.0
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps torchattacks==3.5.1
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e ".[ray]"
 	touch $(STAMP)
 
 run: setup

@@ -512,7 +512,6 @@ class _Job:
         """
         cell, split, ctx = self.cell, self.split, self.ctx
         train = split.train
-        rng_key = split.seeds.key(cell.method, "fit")
 
         def fit() -> float:
             y, _ = ctx.labels(cell.task)
@@ -525,7 +524,12 @@ class _Job:
                        **trials)
             return time.perf_counter() - tic
 
-        inputs = FitInputs(method=cell.method, representation=self.method_rep, data=ctx.prepared.key,
-                           labels={"task": cell.task, **to_dict(self.config.labels)}, split=split.where,
-                           train=split.train_hash, rng=rng_key)
-        return load_or_fit(method, inputs, fit, enabled=self.config.fit_cache)
+        return load_or_fit(method, fit_inputs(self.config, cell, ctx, split, self.method_rep), fit,
+                           enabled=self.config.fit_cache)
+
+
+def fit_inputs(config: StudyConfig, cell: Cell, ctx: DataContext, split: Split, method_rep: str) -> FitInputs:
+    """What the fit of ``cell``'s method on ``split`` in ``method_rep`` depends on (its fit cache key's inputs)."""
+    return FitInputs(method=cell.method, representation=method_rep, data=ctx.prepared.key,
+                     labels={"task": cell.task, **to_dict(config.labels)}, split=split.where,
+                     train=split.train_hash, rng=split.seeds.key(cell.method, "fit"))

@@ -110,7 +110,13 @@ def _parser() -> argparse.ArgumentParser:
     out.add_argument("--out", help="output folder for results tables and resume records (default: results)")
     out.add_argument("--jobs", type=int, help="worker processes computing cells in parallel (default: 1, in this process; "
                      "0: one per core, at most 4)")
-    out.add_argument("--threads", type=int, help="torch threads per cell (default: cores / workers)")
+    out.add_argument("--threads", type=int, help="torch threads per cell (default: cores / workers; with "
+                     "--executor ray: 1, and the CPUs each unit asks Ray for)")
+    out.add_argument("--executor", choices=("local", "ray"),
+                     help="local (default: this process, or --jobs worker processes) or ray (a Ray cluster; "
+                          "pip install -e .[ray]; docs/scaling.md)")
+    out.add_argument("--ray-address", help="with --executor ray: the cluster to join, 'auto' for the one `ray start` "
+                                           "runs here (default: start a local Ray instance with --jobs CPUs, or all)")
     out.add_argument("--device", help="cpu (default), cuda or cuda:N")
     out.add_argument("--force", action="store_true", default=None, help="recompute cells that already finished")
     out.add_argument("--fit-cache", action=argparse.BooleanOptionalAction, help=FIT_CACHE_HELP)
@@ -243,7 +249,7 @@ def command_report(args: argparse.Namespace) -> int:
 
 _STUDY_OPTIONS = ("methods", "classifiers", "datasets", "tasks", "protocols", "folds", "seeds", "policy", "profile",
                   "recipe", "attacks", "eps", "quality", "fit_budget", "data_dir", "tracking_uri", "experiment", "out",
-                  "jobs", "threads", "device", "force", "fit_cache")
+                  "jobs", "threads", "executor", "ray_address", "device", "force", "fit_cache")
 
 
 def _progress(quiet: bool) -> Any:
@@ -388,6 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(args: argparse.Namespace) -> int:
     """:func:`main` once the arguments are parsed (and SIGTERM handled)."""
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("bench.executor_ray").setLevel(logging.INFO)  # where a cluster's workers read the data
     mask_logs()  # no log line shows a URL's password
     try:
         if args.command == "list":

@@ -130,12 +130,24 @@ class Contexts:
 
     def get(self, config: StudyConfig, dataset: str) -> DataContext:
         """The DataContext of ``dataset`` under ``config``."""
-        key = config_hash([config.computed(), config.data_dir, str(cache_dir())])
+        key = self._key_of(config)
         if key != self._key:
             self._key, self._contexts = key, {}  # one study at a time per process
         if dataset not in self._contexts:
             self._contexts[dataset] = DataContext(config, dataset)
         return self._contexts[dataset]
+
+    def holds(self, config: StudyConfig) -> bool:
+        """Whether these are the contexts of ``config``'s study (:meth:`get` builds nothing new for it)."""
+        return self._key == self._key_of(config)
+
+    def adopt(self, config: StudyConfig, contexts: dict[str, DataContext]) -> None:
+        """Use ``contexts``, prepared by another process (a Ray driver) for ``config``, as this study's."""
+        self._key, self._contexts = self._key_of(config), dict(contexts)
+
+    @staticmethod
+    def _key_of(config: StudyConfig) -> str:
+        return config_hash([config.computed(), config.data_dir, str(cache_dir())])
 
 
 def context(config: StudyConfig, dataset: str) -> DataContext:

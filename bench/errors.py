@@ -59,3 +59,7 @@ class NotFittedError(BenchError, AttributeError):
 
 class StudyLockedError(BenchError):
     """Another ``bench run`` is writing the same output folder."""
+
+
+class ExecutorError(BenchError, RuntimeError):
+    """An executor cannot compute the study's units (a cluster that cannot be joined, a worker that kept dying)."""

@@ -10,8 +10,9 @@ it is computed, in whatever order they finish::
 :func:`compute_unit` is a pure function of the resolved study config and the unit: given the same
 two it computes the same rows in any process on any machine (its :class:`~bench.cell.CellCaches`
 only save work). Two executors are built in: :class:`LocalExecutor` (this process, all the cores
-for each cell) and :class:`PoolExecutor` (``--jobs N`` spawned worker processes). Another (a
-cluster's) plugs in by implementing :class:`Executor`'s ``run``.
+for each cell) and :class:`PoolExecutor` (``--jobs N`` spawned worker processes);
+:class:`bench.executor_ray.RayExecutor` (``--executor ray``) runs them on a Ray cluster. Another
+plugs in by implementing :class:`Executor`'s ``run``.
 """
 
 from __future__ import annotations
@@ -143,7 +144,12 @@ class PoolExecutor:
 
 
 def executor_for(config: StudyConfig, n_units: int, caches: CellCaches | None = None) -> Executor:
-    """The executor of ``config.workers`` processes for ``n_units`` units: local (with ``caches``) for one."""
+    """The executor ``config`` asks for: Ray (:mod:`bench.executor_ray`), or ``config.workers`` processes for
+    ``n_units`` units, local (with ``caches``) for one."""
+    if config.executor == "ray":
+        from bench.executor_ray import RayExecutor  # the only module that imports ray
+
+        return RayExecutor(caches)
     workers = min(config.workers, n_units)
     return PoolExecutor(workers) if workers > 1 else LocalExecutor(caches)
 

@@ -183,6 +183,19 @@ def load_or_fit(method: Method, inputs: FitInputs, fit: Callable[[], float], *, 
     return Fitted(method, fit_s)
 
 
+def recorded_fit_s(method: Method, inputs: FitInputs, root: Path | None = None) -> float | None:
+    """The seconds the cached fit of ``method`` as ``inputs`` say took, None when the cache has no such entry.
+
+    Reads only the entry's ``entry.json`` (not the fitted object): a scheduler's estimate of a fit's cost.
+    """
+    key, parts = fit_key(method, inputs)
+    try:
+        entry = json.loads(((root or fits_dir()) / key / SIDECAR).read_text())
+        return float(entry["fit_s"]) if entry["inputs"] == parts else None
+    except (OSError, ValueError, KeyError, TypeError):  # absent or unreadable: loading it would refit anyway
+        return None
+
+
 def _checksum(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, lambda: hashlib.blake2b(digest_size=16)).hexdigest()

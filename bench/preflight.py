@@ -3,7 +3,7 @@
 Each failure is one :class:`~bench.errors.ConfigError` line (exit code 2) naming the option, what
 is wrong and the fix: an output folder that cannot be written, a tracking store that cannot be
 opened (an unreachable server fails within seconds: MLflow's retries are shortened for this first
-request only), ``--device cuda`` where torch sees no CUDA device, and an Optuna storage that is the
+request only), ``--device cuda`` where torch sees no CUDA device, ``--executor ray`` without Ray, and an Optuna storage that is the
 MLflow store (compared by the database they name, :func:`bench.urls.same_store`, and by the schema
 an existing SQLite file already holds).
 """
@@ -95,9 +95,18 @@ def check_stores_distinct(storage: str, tracking_uri: str) -> None:
 
 
 def check_run(config: Any) -> None:
-    """Everything ``bench run`` checks before it computes a cell (see the module docstring)."""
+    """Everything ``bench run`` checks before it computes a cell (see the module docstring).
+
+    With ``--executor ray`` Ray must be installed; the device is checked against the cluster's GPUs
+    once it is joined (:mod:`bench.executor_ray`), not against this machine's.
+    """
     check_writable(config.out, "--out")
-    check_device(config.device)
+    if config.executor == "ray":
+        from bench.executor_ray import import_ray
+
+        import_ray()
+    else:
+        check_device(config.device)
     check_tracking(config.resolved_tracking_uri, config.experiment)
 
 

@@ -2,7 +2,8 @@
 
 A study expands into cells (:mod:`bench.cell`), planned so that one method's folds, and a fold's
 classifiers, stay together; the cells not yet recorded are grouped into units and handed to an
-executor (:mod:`bench.executor`: this process, or ``--jobs N`` worker processes). Every row is
+executor (:mod:`bench.executor`: this process, or ``--jobs N`` worker processes;
+:mod:`bench.executor_ray`: a Ray cluster). Every row is
 saved and logged from this process as it arrives (:mod:`bench.tracking`), so an interrupted study
 resumes where it stopped. One process at a time writes a study's output folder
 (:mod:`bench.study_lock`).
@@ -10,6 +11,7 @@ resumes where it stopped. One process at a time writes a study's output folder
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -102,15 +104,17 @@ def _run_locked(config: StudyConfig, progress: Callable[[int], Any] | None) -> S
     failed = 0
     cells_by_key = {keys[0]: cell for cell, keys in todo}
     work = units(todo)
-    for row in executor_for(config, len(work), caches).run(config, work, config.experiment):
-        rows[row.cell_key] = row
-        if row.status == FAILED:
-            failed += 1
-        else:
-            store.save(row)
-            study_log.cell(cells_by_key[row.cell_key], row)
-        if bar:
-            bar.update(1)
+    # closing: on Ctrl-C the executor stops its workers now, not when the traceback is freed
+    with contextlib.closing(executor_for(config, len(work), caches).run(config, work, config.experiment)) as computed:
+        for row in computed:
+            rows[row.cell_key] = row
+            if row.status == FAILED:
+                failed += 1
+            else:
+                store.save(row)
+                study_log.cell(cells_by_key[row.cell_key], row)
+            if bar:
+                bar.update(1)
     if bar:
         bar.close()
 

@@ -41,8 +41,9 @@ DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
 """Where results are logged when neither the settings nor ``$MLFLOW_TRACKING_URI`` say: ``mlflow.db`` here."""
 MAX_AUTO_JOBS = 4
 """Most worker processes ``jobs=0`` starts: each holds the prepared data of the study's datasets."""
+EXECUTORS = ("local", "ray")
 RUNTIME_FIELDS = ("data_dir", "experiment", "tracking_uri", "out", "jobs", "threads", "force", "fit_cache",
-                  "tuned_from", "gate", "preset")
+                  "tuned_from", "gate", "preset", "executor", "ray_address")
 """Fields that decide where and how fast a study runs, record provenance or judge its results, not what it
 computes (not hashed)."""
 
@@ -161,7 +162,14 @@ class StudyConfig:
         data); 1 (default) computes in this process with all the cores for each cell, 0 means
         one worker per core, at most :data:`MAX_AUTO_JOBS`.
     threads : int
-        Torch threads per cell; 0 means the cores divided by the worker count.
+        Torch threads per cell; 0 means the cores divided by the worker count (under Ray: 1). Under
+        Ray it is also the CPUs each unit asks for.
+    executor : {"local", "ray"}
+        Where units are computed: this machine (``jobs``), or a Ray cluster (:mod:`bench.executor_ray`).
+    ray_address : str or None
+        The Ray cluster to join: None starts a local Ray instance with this machine's cores (or
+        ``jobs`` CPUs when given), ``auto`` joins the cluster ``ray start`` runs here, ``ray://host:10001``
+        a remote one.
     device : {"cpu", "cuda"}
     force : bool
         Recompute cells that already finished.
@@ -208,6 +216,8 @@ class StudyConfig:
     out: str = "results"
     jobs: int = 1
     threads: int = 0
+    executor: str = "local"
+    ray_address: str | None = None
     device: str = "cpu"
     force: bool = False
     fit_cache: bool = True
@@ -240,6 +250,12 @@ class StudyConfig:
             raise ConfigError(f"epoch_metrics must be a number of epochs >= 0 (0: off), got {self.epoch_metrics}")
         if self.jobs < 0 or self.threads < 0:
             raise ConfigError(f"jobs and threads must be >= 0 (0 = automatic), got jobs={self.jobs} threads={self.threads}")
+        if self.executor not in EXECUTORS:
+            raise ConfigError(f"executor must be one of {', '.join(EXECUTORS)}, got {self.executor!r}; "
+                              "e.g. --executor ray")
+        if self.ray_address is not None and self.executor != "ray":
+            raise ConfigError(f"ray_address={self.ray_address!r} is set but executor is {self.executor!r}; "
+                              "add --executor ray, or drop --ray-address")
         if not isinstance(self.policy, Policy):
             object.__setattr__(self, "policy", Policy.parse(self.policy))
         self._check_attacks()

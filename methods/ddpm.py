@@ -201,6 +201,8 @@ class ConditionalDdpm(ConditionalGenerator):
         Updates made so far (the spectral term's clock).
     """
 
+    cost_s = 90.0
+
     Config = DdpmConfig
     config: DdpmConfig
 

@@ -299,6 +299,7 @@ class De3dGan(Method):
     representation = "raw-grid"
     own_classifier = "sa-st-net"
     cache_fit = True
+    cost_s = 47.0
     needs_trials = True
     bounded_output = True
     inner_validation = True

@@ -287,6 +287,7 @@ class EscGan(Method):
     representation = "de-grid"
     own_classifier = "esc-cnn"
     cache_fit = True
+    cost_s = 20.0
     paper_recipe = True
     inner_validation = True
     bounded_output = True

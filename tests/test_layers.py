@@ -21,7 +21,8 @@ LAYERS = {
                    "bench.quality_files", "bench.attacks", "bench.robustness", "bench.gate", "bench.results",
                    "bench.fit_cache", "bench.summary", "bench.testing", "bench.epoch_scores", "bench.hard_case"),
     "reports": ("reports",),
-    "app": ("bench.__main__", "bench.study", "bench.context", "bench.cell", "bench.executor", "bench.runner",
+    "app": ("bench.__main__", "bench.study", "bench.context", "bench.cell", "bench.executor", "bench.executor_ray",
+            "bench.schedule", "bench.runner",
             "bench.tracking", "bench.tuning", "bench.preflight", "bench.presets", "bench.dry_run", "bench.cli"),
 }
 ORDER = list(LAYERS)
@@ -76,3 +77,24 @@ def test_the_check_sees_a_backwards_import(tmp_path):
     bad = tmp_path / "bad.py"
     bad.write_text("def f():\n    from bench.runner import run_study\n")
     assert backwards("bench.metrics", bad, set(ALL)) == ["bench.metrics (evaluation) imports bench.runner (app)"]
+
+
+OWN_IMPORTER = {"ray": "bench.executor_ray"}
+"""Optional third-party packages and the one module that may import each."""
+
+
+def third_party(path: Path) -> set[str]:
+    """The top-level names of every module ``path`` imports (at any depth of the file)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(OWN_IMPORTER))
+def test_an_optional_package_is_imported_by_its_own_module_only(package):
+    importers = sorted(module for module, path in ALL.items() if package in third_party(path))
+    assert importers == [OWN_IMPORTER[package]]

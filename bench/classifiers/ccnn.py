@@ -80,6 +80,7 @@ class CCNN(TorchClassifier):
     """
 
     representation = "de-grid"
+    cost_s = 3.0
     norm_axes = (0,)
 
     @dataclass(frozen=True)

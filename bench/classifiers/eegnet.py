@@ -92,6 +92,7 @@ class EEGNet(TorchClassifier):
     """
 
     representation = "raw"
+    cost_s = 14.0
     norm_axes = (0, 2)
 
     @dataclass(frozen=True)

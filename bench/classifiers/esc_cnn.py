@@ -92,6 +92,7 @@ class ESCClassifier(TorchClassifier):
     """
 
     representation = "de-grid"
+    cost_s = 3.0
     norm_axes = (0,)
 
     @dataclass(frozen=True)

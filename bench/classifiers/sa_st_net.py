@@ -380,6 +380,7 @@ class SASTNet(TorchClassifier):
     """
 
     representation = "raw-grid"
+    cost_s = 25.0
     norm_axes = (0, 1)
     hooks: ClassVar[frozenset[str]] = TorchClassifier.hooks | {"logits_and_features"}
     Config: ClassVar[type[SASTNetConfig]] = SASTNetConfig

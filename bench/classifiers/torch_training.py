@@ -164,6 +164,7 @@ class TorchClassifier(Classifier):
         "a torch classifier learns from windows of its representation, (n, channels, times), (n, channels, bands) "
         "or (n, ..., 9, 9); scikit-learn's check fits a flat (n, n_features) table of a few features",
         SKLEARN_TABLE_CHECKS)
+    cost_s = 10.0
     hooks: ClassVar[frozenset[str]] = frozenset({"on_batch", "on_epoch"})
     norm_axes: ClassVar[tuple[int, ...]] = (0,)
     config: TorchConfig

@@ -252,6 +252,7 @@ class TSception(TorchClassifier):
     """
 
     representation = "raw"
+    cost_s = 26.0
     norm_axes = (0, 2)
 
     @dataclass(frozen=True)

@@ -187,6 +187,7 @@ class ConditionalGenerator(Method):
     representation = "raw"
     inner_validation = True
     cache_fit = True
+    cost_s = 30.0
     representation_label: ClassVar[str] = "raw or de-grid, by config"
     estimator_xfail = table_checks_fail(
         "a generator learns from windows of its representation ((n, channels, times) or (n, bands, 9, 9)); imbalanced-learn's check fits a flat "

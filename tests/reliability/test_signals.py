@@ -98,3 +98,26 @@ def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(t
     assert client.get_run(stale).info.status == "KILLED"
     assert "marked KILLED" in err
     assert not client.search_runs([tracker.experiment_id], "attributes.status = 'RUNNING'")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("executor", [["--jobs", "2"], ["--executor", "ray", "--jobs", "2"]], ids=["pool", "ray"])
+def test_ctrl_c_stops_parallel_workers_within_10_s_and_the_rerun_resumes(tmp_path, executor):
+    if "ray" in executor:
+        pytest.importorskip("ray")
+    uri, out = f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "out"
+    run = bench_process(tiny_run(out, uri, "int", *SEEDS, *executor), tmp_path)
+    _wait_for(lambda: any((out / "cells").glob("*.json")) or run.poll() is not None, 180, "the first cell")
+    run.send_signal(signal.SIGINT)
+    tic = time.monotonic()
+    _, err = run.communicate(timeout=10)
+    assert time.monotonic() - tic < 10
+    assert run.returncode == 130, err[-3000:]
+    assert "interrupted: finished cells are saved" in err and "Traceback" not in err
+    done = len(list((out / "cells").glob("*.json")))
+    assert 0 < done < N_CELLS
+
+    rerun = bench_process(tiny_run(out, uri, "int", *SEEDS, *executor), tmp_path)
+    _, err = rerun.communicate(timeout=300)
+    assert rerun.returncode == 0, err[-3000:]
+    assert f"{N_CELLS - done} cells computed, {done} already done (skipped)" in err
