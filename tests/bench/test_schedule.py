@@ -140,9 +140,13 @@ def test_a_unit_larger_than_every_node_is_refused_instead_of_waiting_forever():
 
 
 def test_ctrl_c_while_ray_starts_is_acted_on_once_it_has_started():
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)  # whatever an earlier test left in place
     steps = []
-    with pytest.raises(KeyboardInterrupt):
-        with executor_ray._signals_deferred():
-            signal.raise_signal(signal.SIGINT)
-            steps.append("went on")  # the start is not cut half-way
-    assert steps == ["went on"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            with executor_ray._signals_deferred():
+                signal.raise_signal(signal.SIGINT)
+                steps.append("went on")  # the start is not cut half-way
+        assert steps == ["went on"] and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    finally:
+        signal.signal(signal.SIGINT, previous)
