@@ -19,8 +19,10 @@ $(STAMP): requirements.txt pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-build-isolation -e ".[ray]"
 	touch $(STAMP)
 
+# Two worker processes, one per core of the 2-core machine the default study is sized for
+# (478 s there, benchmarks/executor_speed.py).
 run: setup
-	$(BIN)/python -m bench run
+	$(BIN)/python -m bench run --jobs 2
 
 test: setup
 	$(BIN)/python -m pytest
