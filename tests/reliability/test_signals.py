@@ -49,6 +49,7 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+@pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_sigkill_of_the_main_process_leaves_no_worker_alive(tmp_path):
     run = bench_process(tiny_run(tmp_path / "out", f"sqlite:///{tmp_path}/mlflow.db", "kill9", *SEEDS)
                         + ["--jobs", "2"], tmp_path)

@@ -16,6 +16,7 @@ HOLD = "import sys, time; from bench.study_lock import StudyLock; lock = StudyLo
        "print('held', flush=True); time.sleep(120)"
 
 
+@pytest.mark.slow  # three processes, about 10 s: run by `make test-slow`
 def test_a_second_run_is_refused_while_the_first_holds_the_lock_and_a_dead_holder_is_taken_over(tmp_path, caplog):
     out = tmp_path / "out"
     out.mkdir()

@@ -72,6 +72,7 @@ def test_windows_shorter_than_the_pooling_are_an_error():
         build(EEGNet.Config(), input_shape=(8, 31))
 
 
+@pytest.mark.slow  # about 10 s of training: run by `make test-slow`
 def test_learns_a_rhythm_on_held_out_windows():
     config = EEGNet.Config.for_profile("quick", {"epochs": 8, "batch_size": 16})  # EEGNet-4,2
     clf = EEGNet.from_config(config, info=info()).fit(*toy(), rng=np.random.default_rng(0))

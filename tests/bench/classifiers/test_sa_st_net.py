@@ -164,6 +164,7 @@ def test_spatial_attention_scales_each_grid_cell_by_a_gate_from_max_and_mean_map
         torch.testing.assert_close(block(x) * positive, x * positive)
 
 
+@pytest.mark.slow  # trains the quick profile, about 17 s: run by `make test-slow`
 def test_learns_a_rhythm_amplitude_on_held_out_frames_with_the_quick_profile():
     clf = SASTNet.from_config(SASTNetConfig.for_profile("quick"), info=INFO).fit(*toy(), rng=np.random.default_rng(0))
     X_test, y_test = toy(seed=1)
