@@ -80,6 +80,11 @@ _STUDY_OPTIONS = ("method", "classifier", "dataset", "task", "protocol", "folds"
 """``bench tune`` options that describe the study its trials score (the rest describe the search)."""
 
 
+def _single(field_name: str, doc: str) -> property:
+    """A read-only property: the one value of ``self.study.<field_name>`` (checked to hold one)."""
+    return property(lambda self: getattr(self.study, field_name)[0], doc=doc)
+
+
 @dataclass(frozen=True)
 class TuneConfig:
     """Everything one ``bench tune`` needs: the study its trials score, and the search.
@@ -183,32 +188,12 @@ class TuneConfig:
                   if k not in _STUDY_OPTIONS}
         return from_dict(cls, {"study": build_study(None, list(sets), cli), **search}, where="tune")
 
-    @property
-    def method_name(self) -> str:
-        """The registered method tuned."""
-        return self.study.methods[0]
-
-    @property
-    def classifier_name(self) -> str:
-        """The registered classifier tuned with it."""
-        return self.study.classifiers[0]
-
-    @property
-    def dataset(self) -> str:
-        return self.study.datasets[0]
-
-    @property
-    def task(self) -> str:
-        return self.study.tasks[0]
-
-    @property
-    def protocol(self) -> str:
-        return self.study.protocols[0]
-
-    @property
-    def seed(self) -> int:
-        """Root seed of the splits and of every fit."""
-        return self.study.seeds[0]
+    method_name = _single("methods", "The registered method tuned.")
+    classifier_name = _single("classifiers", "The registered classifier tuned with it.")
+    dataset = _single("datasets", "The dataset the trials score on.")
+    task = _single("tasks", "The task the trials score.")
+    protocol = _single("protocols", "The outer protocol, split again for validation.")
+    seed = _single("seeds", "Root seed of the splits and of every fit.")
 
     @property
     def study_name(self) -> str:
