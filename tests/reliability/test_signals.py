@@ -49,6 +49,23 @@ def _wait_for(condition, timeout: float, what: str) -> None:
         time.sleep(0.1)
 
 
+def _stop_midway(out: Path, uri: str, experiment: str, signum: int, code: int, message: str, tmp_path: Path,
+                 *extra: str) -> int:
+    """Start a tiny study, send ``signum`` once its first cell is saved, and check it exits with ``code`` and
+    ``message`` within 10 s, keeping some but not all cells; return how many it kept."""
+    run = bench_process(tiny_run(out, uri, experiment, *SEEDS, *extra), tmp_path)
+    _wait_for(lambda: any((out / "cells").glob("*.json")) or run.poll() is not None, 180, "the first cell")
+    run.send_signal(signum)
+    tic = time.monotonic()
+    _, err = run.communicate(timeout=10)
+    assert time.monotonic() - tic < 10
+    assert run.returncode == code, err[-3000:]
+    assert message in err and "Traceback" not in err
+    done = len(list((out / "cells").glob("*.json")))
+    assert 0 < done < N_CELLS
+    return done
+
+
 @pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_sigkill_of_the_main_process_leaves_no_worker_alive(tmp_path):
     run = bench_process(tiny_run(tmp_path / "out", f"sqlite:///{tmp_path}/mlflow.db", "kill9", *SEEDS)
@@ -72,17 +89,9 @@ def test_sigkill_of_the_main_process_leaves_no_worker_alive(tmp_path):
 @pytest.mark.slow  # several processes, 10-25 s: run by `make test-slow`
 def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(tmp_path):
     uri, out = f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "out"
-    run = bench_process(tiny_run(out, uri, "term", *SEEDS), tmp_path)
-    _wait_for(lambda: any((out / "cells").glob("*.json")) or run.poll() is not None, 120, "the first cell")
-    run.send_signal(signal.SIGTERM)
-    tic = time.monotonic()
-    _, err = run.communicate(timeout=10)
-    assert time.monotonic() - tic < 10
-    assert run.returncode == 143, err[-3000:]
-    assert "terminated (SIGTERM): finished cells are saved" in err and "Traceback" not in err
+    done = _stop_midway(out, uri, "term", signal.SIGTERM, 143, "terminated (SIGTERM): finished cells are saved",
+                        tmp_path)
     assert not (out / LOCK_NAME).exists()
-    done = len(list((out / "cells").glob("*.json")))
-    assert 0 < done < N_CELLS
 
     gone = python_process("pass", tmp_path)  # a process that ran and ended: the writer of a run left RUNNING
     gone.wait(timeout=60)
@@ -107,16 +116,8 @@ def test_ctrl_c_stops_parallel_workers_within_10_s_and_the_rerun_resumes(tmp_pat
     if "ray" in executor:
         pytest.importorskip("ray")
     uri, out = f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "out"
-    run = bench_process(tiny_run(out, uri, "int", *SEEDS, *executor), tmp_path)
-    _wait_for(lambda: any((out / "cells").glob("*.json")) or run.poll() is not None, 180, "the first cell")
-    run.send_signal(signal.SIGINT)
-    tic = time.monotonic()
-    _, err = run.communicate(timeout=10)
-    assert time.monotonic() - tic < 10
-    assert run.returncode == 130, err[-3000:]
-    assert "interrupted: finished cells are saved" in err and "Traceback" not in err
-    done = len(list((out / "cells").glob("*.json")))
-    assert 0 < done < N_CELLS
+    done = _stop_midway(out, uri, "int", signal.SIGINT, 130, "interrupted: finished cells are saved", tmp_path,
+                        *executor)
 
     rerun = bench_process(tiny_run(out, uri, "int", *SEEDS, *executor), tmp_path)
     _, err = rerun.communicate(timeout=300)
