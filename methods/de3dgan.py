@@ -334,7 +334,9 @@ class De3dGan(Method):
         self.runs_ = trial_runs(np.asarray(trials[0]), np.asarray(trials[1]), whole_trials=self.config.runs == "trial")
         if not self.runs_:
             raise MethodError(f"{self.name}: no run of {MIN_FRAMES} or more consecutive training frames of one trial; "
-                              "DE-3DGAN generates whole trials (use a protocol that keeps trials whole)")
+                              "DE-3DGAN generates whole trials: use a protocol that keeps trials whole, or "
+                              "--set method.de3dgan.runs=trial (each trial's training frames joined, as the "
+                              "--preset de3dgan-paper does)")
         self.de_ = [self._de(X[run]) for run in self.runs_]
         fit, val = monitored_split(self.config, trials[0], y, rng)
         held = np.zeros(len(X), dtype=bool)
@@ -477,7 +479,8 @@ class De3dGan(Method):
         for target in sorted(c for c, n in counts.items() if n):
             if not any(self.y_[run[0]] == target for run in self.runs_):
                 raise MethodError(f"{self.name}: no training trial of class {target} to generate frames from; "
-                                  "DE-3DGAN turns a trial of the class into frames of that class")
+                                  "DE-3DGAN turns a trial of the class into frames of that class (under a "
+                                  "protocol that splits trials, --set method.de3dgan.runs=trial keeps every trial)")
         X, y = self._frames(counts, range(len(self.runs_)), rng)
         asked = sum(counts.values())
         self.stats_ = {**self.stats_, "asked": float(asked), "kept": float(len(y))}
