@@ -92,7 +92,7 @@ def test_a_unit_asks_for_its_threads_a_gpu_for_a_generator_fit_and_memory_for_it
 
 
 def test_joining_no_cluster_is_one_line(monkeypatch):
-    ray = pytest.importorskip("ray")
+    import ray  # make test installs it (the [ray] extra)
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     with pytest.raises(ExecutorError) as caught:
         executor_ray._connect(ray, build_study(None, [], {"executor": "ray", "ray_address": "auto"}))

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import ray  # make test installs the [ray] extra
 
 from bench.runner import run_study
 from bench.study import build_study
 
-ray = pytest.importorskip("ray")
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path("/proc/self/cmdline").exists(), reason="finds Ray workers in /proc (Linux)")]
 

@@ -113,8 +113,6 @@ def test_sigterm_exits_like_ctrl_c_and_the_rerun_resumes_and_closes_stale_runs(t
 @pytest.mark.slow
 @pytest.mark.parametrize("executor", [["--jobs", "2"], ["--executor", "ray", "--jobs", "2"]], ids=["pool", "ray"])
 def test_ctrl_c_stops_parallel_workers_within_10_s_and_the_rerun_resumes(tmp_path, executor):
-    if "ray" in executor:
-        pytest.importorskip("ray")
     uri, out = f"sqlite:///{tmp_path}/mlflow.db", tmp_path / "out"
     done = _stop_midway(out, uri, "int", signal.SIGINT, 130, "interrupted: finished cells are saved", tmp_path,
                         *executor)
