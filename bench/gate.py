@@ -10,6 +10,14 @@ the fold's real-data classifier on its test fold (``quality.real_balanced_accura
 a cell whose method produced fewer windows than it was asked for (``method.kept <
 method.asked``) fails the row too.
 
+A generator that trains with an inner validation split (:mod:`methods.gan.monitor`) also records
+its inner signal (``method.fit.signal``: a small probe trained on its samples, scored on held-out
+training trials) and the same probe trained on the real training windows
+(``method.fit.signal_real``). Both are measured without the test fold. When their mean ratio is
+below the rule the row fails with "did not learn"; when it passes but TSTR does not, the reason
+says so ("learnt on the inner split"), so a row tells an untrained generator from one whose
+samples do not carry over to the test fold.
+
 The gate marks rows (``pass``, ``fail`` or empty where nothing was measured); it never drops or
 reorders them.
 """
@@ -25,6 +33,8 @@ from bench.errors import ConfigError
 
 TSTR = "quality.tstr_balanced_accuracy"
 REAL = "quality.real_balanced_accuracy"
+SIGNAL = "method.fit.signal"
+SIGNAL_REAL = "method.fit.signal_real"
 ASKED = "method.asked"
 KEPT = "method.kept"
 
@@ -39,13 +49,17 @@ class GateRule:
         The mean over a row's cells of :func:`tstr_ratio` must be at least this; in (0, 1].
     fold_floor : float
         No single cell's ratio may be below this; in (0, ``ratio``].
+    signal_ratio : float
+        The mean over a row's cells of the inner signal over the probe on real windows (both on
+        held-out training trials) must be at least this; in (0, 1].
     """
 
     ratio: float = 0.9
     fold_floor: float = 0.8
+    signal_ratio: float = 0.9
 
     def __post_init__(self) -> None:
-        for name in ("ratio", "fold_floor"):
+        for name in ("ratio", "fold_floor", "signal_ratio"):
             value = getattr(self, name)
             if not 0 < value <= 1:
                 raise ConfigError(f"gate.{name} must be in (0, 1] (a fraction of the real-data classifier's "
@@ -56,7 +70,8 @@ class GateRule:
                               "gate.fold_floor or raise gate.ratio")
 
     def __str__(self) -> str:
-        return f"TSTR >= {self.ratio:g} x real (mean), >= {self.fold_floor:g} x real (every fold)"
+        return (f"TSTR >= {self.ratio:g} x real (mean), >= {self.fold_floor:g} x real (every fold); "
+                f"inner signal >= {self.signal_ratio:g} x real (mean)")
 
 
 def tstr_ratio(tstr: float | pd.Series, real: float | pd.Series) -> float | pd.Series:
@@ -82,22 +97,33 @@ def judge(cells: pd.DataFrame, rule: GateRule) -> tuple[str, str]:
     ----------
     cells : DataFrame
         The row's ``ok`` cells (one per seed x fold): ``fold``, ``seed`` and whichever of
-        ``quality.tstr_balanced_accuracy``, ``quality.real_balanced_accuracy``, ``method.asked``
-        and ``method.kept`` the results table has. Cells without both accuracies are left out
-        of the ratio rule.
+        ``quality.tstr_balanced_accuracy``, ``quality.real_balanced_accuracy``, ``method.asked``,
+        ``method.kept``, ``method.fit.signal`` and ``method.fit.signal_real`` the results table
+        has. Cells without both numbers of a ratio are left out of that ratio's rule.
     rule : GateRule
 
     Returns
     -------
     gate : {"pass", "fail", ""}
-        ``""`` when no cell has a ratio (``none``, quality off, the ``paper`` recipe, a table
-        written before the gate) and none fell short of the windows asked for.
+        ``""`` when no cell has a TSTR or inner-signal ratio (``none``, quality off and no inner
+        split, a table written before the gate) and none fell short of the windows asked for.
     reason : str
         Every broken rule, ``"; "``-joined, with the numbers and the worst cell; empty unless
         ``fail``.
     """
     cells = cells.reset_index(drop=True)
     reasons = []
+    signal, signal_real = _numbers(cells, SIGNAL), _numbers(cells, SIGNAL_REAL)
+    inner = tstr_ratio(signal, signal_real)
+    inner_words = ""
+    if inner.notna().any():
+        mean = inner[inner.notna()].mean()
+        inner_words = (f"inner signal {signal[inner.notna()].mean():.3f} vs probe on real "
+                       f"{signal_real[inner.notna()].mean():.3f} (ratio {mean:.3f}")
+        if mean < rule.signal_ratio:
+            reasons.append(f"did not learn (held-out training trials, no test data): {inner_words} < "
+                           f"{rule.signal_ratio:g})")
+            inner_words = ""
     if ASKED in cells and KEPT in cells:
         asked, kept = _numbers(cells, ASKED), _numbers(cells, KEPT)
         short = kept < asked
@@ -118,9 +144,11 @@ def judge(cells: pd.DataFrame, rule: GateRule) -> tuple[str, str]:
             worst = ratio[low].idxmin()
             reasons.append(f"generator below fold floor {_where(cells, low, worst)}: TSTR {tstr[worst]:.3f} vs "
                            f"real {real[worst]:.3f} (ratio {ratio[worst]:.3f} < {rule.fold_floor:g})")
+    if reasons and inner_words and any(r.startswith("generator below") for r in reasons):
+        reasons.append(f"learnt on the inner split: {inner_words} >= {rule.signal_ratio:g})")
     if reasons:
         return "fail", "; ".join(reasons)
-    return ("pass", "") if measured.any() else ("", "")
+    return ("pass", "") if measured.any() or inner.notna().any() else ("", "")
 
 
 def _numbers(cells: pd.DataFrame, column: str) -> pd.Series:

@@ -3,7 +3,7 @@
 Run by hand, never by the tests::
 
     PYTHONPATH=. .venv/bin/python benchmarks/generators.py [--methods escgan,cgan] [--reps de-grid,raw]
-        [--folds 5] [--jobs 1] [--profile quick] [--fit-budget S]
+        [--folds 5] [--seeds 0,1] [--jobs 1] [--profile quick] [--fit-budget S]
     PYTHONPATH=. .venv/bin/python benchmarks/generators.py --curve escgan --scale 4 [--rep de-grid] [--fold 0]
         [--fit-budget S]  (S replaces the scaled budget, so a loaded machine does not cut the curve short)
 
@@ -59,6 +59,7 @@ def study(methods: list[str], rep: str, args: argparse.Namespace) -> pd.DataFram
     shutil.rmtree(folder, ignore_errors=True)
     sets = reader_size() + [f"method.{m}.representation={rep}" for m in methods if m not in NATIVE]
     cli = {"methods": methods, "classifiers": [CLASSIFIER[rep]], "folds": args.folds, "jobs": args.jobs,
+           **({"seeds": [int(s) for s in args.seeds.split(",")]} if args.seeds else {}),
            "profile": args.profile, "out": str(folder / "results"), "tracking_uri": f"sqlite:///{folder}/mlflow.db",
            "fit_cache": not args.no_fit_cache, **({"fit_budget": args.fit_budget} if args.fit_budget else {})}
     config = build_study(sets=sets, cli=cli)
@@ -129,6 +130,7 @@ def main() -> None:
     parser.add_argument("--methods", default=",".join(GENERATORS))
     parser.add_argument("--reps", default="de-grid,raw", help="representations of the four baseline generators")
     parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seeds", help="root seeds, e.g. 0,1 (default: the study's)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--fit-budget", type=float)

@@ -179,8 +179,10 @@ def build(frame: pd.DataFrame, title: str = "bench report", link: str = "", qual
     if (summary["gate"] != "").any():
         blocks.append(("text", f"Quality gate on every augmenting row: {rule}, where TSTR is the balanced accuracy of "
                                "the cell's classifier trained on synthetic windows only and real that of the fold's "
-                               "no-augmentation classifier, both on the test fold; a generator that produced fewer "
-                               "windows than asked for fails too. Failing rows are marked FAIL, never dropped."))
+                               "no-augmentation classifier, both on the test fold, and the inner signal is a probe "
+                               "trained on the generator's samples, scored on held-out training trials, against the "
+                               "same probe trained on real windows; a generator that produced fewer windows than "
+                               "asked for fails too. Failing rows are marked FAIL, never dropped."))
     for (dataset, task, protocol), part in sections(summary):
         blocks.append(("h2", f"{dataset} / {task} / {protocol}"))
         blocks.append(("table", leaderboard_table(part)))

@@ -23,9 +23,11 @@ def cells(tstr, real=0.9, asked=None, kept=None):
 
 
 def test_the_rule_states_itself_and_defaults_to_nine_tenths_and_eight_tenths():
-    assert (GateRule().ratio, GateRule().fold_floor) == (0.9, 0.8)
-    assert str(GateRule()) == "TSTR >= 0.9 x real (mean), >= 0.8 x real (every fold)"
-    assert str(GateRule(ratio=0.75, fold_floor=0.5)) == "TSTR >= 0.75 x real (mean), >= 0.5 x real (every fold)"
+    assert (GateRule().ratio, GateRule().fold_floor, GateRule().signal_ratio) == (0.9, 0.8, 0.9)
+    assert str(GateRule()) == ("TSTR >= 0.9 x real (mean), >= 0.8 x real (every fold); "
+                               "inner signal >= 0.9 x real (mean)")
+    assert str(GateRule(ratio=0.75, fold_floor=0.5, signal_ratio=0.6)) == (
+        "TSTR >= 0.75 x real (mean), >= 0.5 x real (every fold); inner signal >= 0.6 x real (mean)")
 
 
 def test_the_ratio_is_tstr_over_real_and_nan_without_a_real_score():
@@ -73,6 +75,32 @@ def test_every_broken_rule_is_in_the_reason():
     assert reason.count("; ") == 2 and "5 of 10" in reason and "below gate" in reason and "fold floor" in reason
 
 
+def with_signal(frame, signal, real=0.9):
+    """``frame`` with the inner signal of every cell (``signal[i]``) and the probe on real windows (``real``)."""
+    return frame.assign(**{"method.fit.signal": signal, "method.fit.signal_real": real})
+
+
+def test_a_generator_whose_inner_signal_stays_low_did_not_learn_and_fails_without_the_test_fold():
+    gate, reason = judge(with_signal(cells([0.9, 0.9]), [0.25, 0.5], real=0.84), GateRule())  # TSTR alone passes
+    assert gate == "fail"
+    assert reason == ("did not learn (held-out training trials, no test data): inner signal 0.375 vs probe on real "
+                      "0.840 (ratio 0.446 < 0.9)")
+    no_quality = with_signal(cells([np.nan, np.nan], real=np.nan), [0.3, 0.3])  # e.g. quality off
+    assert judge(no_quality, GateRule())[0] == "fail"
+    assert judge(with_signal(cells([np.nan], real=np.nan), [0.85]), GateRule()) == ("pass", "")
+    assert judge(with_signal(cells([0.9, 0.9]), [0.25, 0.5], real=0.84), GateRule(signal_ratio=0.4))[0] == "pass"
+
+
+def test_a_generator_that_learnt_on_the_inner_split_but_fails_on_the_test_fold_says_both():
+    gate, reason = judge(with_signal(cells([0.55, 0.55], real=0.89), [0.85, 0.87]), GateRule())
+    assert gate == "fail"
+    assert reason == ("generator below gate: TSTR 0.550 vs real 0.890 (ratio 0.618 < 0.9); generator below fold "
+                      "floor on 2 of 2 folds, worst fold-0, seed 0: TSTR 0.550 vs real 0.890 (ratio 0.618 < 0.8); "
+                      "learnt on the inner split: inner signal 0.860 vs probe on real 0.900 (ratio 0.956 >= 0.9)")
+    # no inner split (val_fraction 0): the signals are NaN and the TSTR rules alone decide
+    assert judge(with_signal(cells([0.855, 0.81]), [np.nan, np.nan], real=np.nan), GateRule()) == ("pass", "")
+
+
 def test_the_gate_is_set_in_yaml_or_with_set_and_changes_nothing_that_is_computed(tmp_path):
     f = tmp_path / "study.yaml"
     f.write_text("gate: {ratio: 0.85, fold_floor: 0.7}\n")
@@ -84,6 +112,7 @@ def test_the_gate_is_set_in_yaml_or_with_set_and_changes_nothing_that_is_compute
 @pytest.mark.parametrize("sets, message", [
     (["gate.ratio=0"], r"gate.ratio must be in \(0, 1\]"), (["gate.ratio=1.5"], r"gate.ratio must be in \(0, 1\]"),
     (["gate.fold_floor=-0.1"], r"gate.fold_floor must be in \(0, 1\]"),
+    (["gate.signal_ratio=2"], r"gate.signal_ratio must be in \(0, 1\]"),
     (["gate.ratio=.nan"], r"gate.ratio must be in \(0, 1\]"),
     (["gate.ratio=0.7"], r"gate.fold_floor must be <= gate.ratio .* lower gate.fold_floor or raise gate.ratio"),
     (["gate.ratio=high"], "expected a number"), (["gate.floor=0.5"], "Did you mean 'fold_floor'"),

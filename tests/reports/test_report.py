@@ -82,10 +82,13 @@ def test_every_format_is_written_and_the_html_needs_no_other_file(built, tmp_pat
 def test_the_gate_its_rule_and_the_failing_reasons_are_in_every_format(built, tmp_path):
     report, _ = built
     assert report.blocks[0] == ("text", "Quality gate on every augmenting row: TSTR >= 0.9 x real (mean), >= 0.8 x "
-                                        "real (every fold), where TSTR is the balanced accuracy of the cell's classifier "
-                                        "trained on synthetic windows only and real that of the fold's no-augmentation "
-                                        "classifier, both on the test fold; a generator that produced fewer windows "
-                                        "than asked for fails too. Failing rows are marked FAIL, never dropped.")
+                                        "real (every fold); inner signal >= 0.9 x real (mean), where TSTR is the "
+                                        "balanced accuracy of the cell's classifier trained on synthetic windows only "
+                                        "and real that of the fold's no-augmentation classifier, both on the test "
+                                        "fold, and the inner signal is a probe trained on the generator's samples, "
+                                        "scored on held-out training trials, against the same probe trained on real "
+                                        "windows; a generator that produced fewer windows than asked for fails too. "
+                                        "Failing rows are marked FAIL, never dropped.")
     write_report(report, tmp_path, ["md", "tex", "html"])
     reason = "generator below gate: TSTR 0.327 vs real 0.655 (ratio 0.500 &lt; 0.9)"
     md, html = (tmp_path / "report.md").read_text(), (tmp_path / "report.html").read_text()
