@@ -373,6 +373,7 @@ class _Job:
         row.metrics = classification_metrics(y_test, proba, info.n_classes, minority=minority)
         if last is not None:
             row.metrics.update(last.summary())
+            last.remove(classifier)  # the classifier may be kept as the fold's reference: no test fold on it
         row.confusion = confusion_matrix(y_test, proba.argmax(axis=1), info.n_classes).tolist()
         row.times = {"fit_s": fit_s, "sample_s": sample_s, "train_s": train_s, "predict_s": predict_s,
                      **({} if fit_load_s is None else {"fit_load_s": fit_load_s})}

@@ -38,10 +38,15 @@ class LastEpochs:
             raise ConfigError(f"epoch_metrics must be >= 1 epoch to keep, got {n}")
         self.x_test, self.y_test, self.n_classes = x_test, y_test, n_classes
         self.scores: deque[dict[str, float]] = deque(maxlen=n)
+        self._previous: Any = None
 
     def install(self, classifier: Any) -> LastEpochs:
-        """Chain onto ``classifier.on_epoch`` (keeping any hook already there); returns self."""
-        previous = classifier.on_epoch
+        """Chain onto ``classifier.on_epoch`` (keeping any hook already there); returns self.
+
+        Call :meth:`remove` after training: the hook holds the test fold and is a closure, which
+        neither belongs on a classifier that outlives the cell nor pickles.
+        """
+        previous = self._previous = classifier.on_epoch
 
         def on_epoch(epoch: int, loss: float) -> None:
             if previous is not None:
@@ -51,6 +56,10 @@ class LastEpochs:
 
         classifier.hook(on_epoch=on_epoch)
         return self
+
+    def remove(self, classifier: Any) -> None:
+        """Put back the hook :meth:`install` found on ``classifier`` (None when there was none)."""
+        classifier.hook(on_epoch=self._previous)
 
     def summary(self) -> dict[str, float]:
         """``last_mean_<m>`` and ``last_max_<m>`` of every reported metric, and ``last_epochs`` (how many).

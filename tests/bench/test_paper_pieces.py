@@ -113,6 +113,31 @@ def test_last_epochs_keeps_the_last_n_test_scores_and_chains_an_existing_hook():
     assert summary["last_mean_accuracy"] == pytest.approx(np.mean(accs))
     assert summary["last_max_accuracy"] == pytest.approx(max(accs))
     assert LastEpochs(3, X, y, 2).summary() == {}
+    last.remove(clf)
+    assert clf.on_epoch is not None and clf.on_epoch(7, 0.0) is None and calls[-1] == 7  # the original hook is back
+
+
+def test_a_reference_classifier_kept_after_last_epoch_scoring_carries_no_hook_and_pickles(tmp_path):
+    # The de3dgan-paper preset with --jobs 2 failed its `none` cells: the kept reference still held
+    # the scoring closure (and the test fold), which cannot be pickled.
+    import pickle
+
+    from bench.cell import CellCaches, compute_cell
+    from bench.runner import plan
+    from bench.study import build_study
+
+    sets = ["dataset.synthetic.n_subjects=2", "dataset.synthetic.n_trials=4", "dataset.synthetic.trial_s=4",
+            "classifier.esc-cnn.epochs=2", "classifier.esc-cnn.hid_channels=2", "classifier.esc-cnn.mlp_hidden=8",
+            "epoch_metrics=2"]
+    config = build_study(None, sets, {"methods": ["none"], "classifiers": ["esc-cnn"], "folds": 2,
+                                      "out": str(tmp_path / "out")})
+    caches = CellCaches()
+    cells, _ = plan(config)
+    row = compute_cell(config, cells[0], "test", ("", ""), caches)
+    assert row.status == "ok" and row.metrics["last_epochs"] == 2
+    kept = list(caches.references._memory.values())
+    assert len(kept) == 1 and kept[0].on_epoch is None
+    pickle.dumps(kept[0])
 
 
 def test_classifier_metrics_compares_with_the_test_fold_only_when_asked():
