@@ -25,6 +25,8 @@ def doc_tables() -> dict[str, list[tuple[str, str, str, str]]]:
         if m := re.match(r"^### (\S+)$", line):
             current = m.group(1)
             tables[current] = []
+        elif line.startswith("## "):  # a new section: the preset tables are over
+            current = None
         elif current and line.startswith("| ") and not line.startswith(("| dataset", "|---")):
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
             tables[current].append(tuple(cells))
