@@ -107,6 +107,7 @@ def test_paper_recipe_pretrains_then_fine_tunes_with_twins(monkeypatch):
     assert clf.predict_proba(X).shape == (len(X), INFO.n_classes)
 
 
+@pytest.mark.slow  # an evidence test (about 9 s), like the other generators': run by .ci/run
 def test_generated_frames_follow_their_own_trials_topography_and_band_power():
     """Synthetic-dataset frames with a planted per-trial topography (a gain of exp(u), u ~ N(0, 0.5)
     per electrode cell): after a short fit, each trial's generated frames have the band-DE

@@ -93,6 +93,7 @@ def test_logits_for_each_dataset_s_de_grid(module, layout, n_classes):
         assert net(grid).shape == (3, n_classes)
 
 
+@pytest.mark.slow  # an evidence test (8-9 s), like the other classifiers' learning tests: run by .ci/run
 def test_learns_a_band_patch_on_held_out_grids():
     config = CCNN.Config.for_profile("quick", {"epochs": 5, "batch_size": 32, "lr": 3e-3})
     clf = CCNN.from_config(config, info=INFO).fit(*toy(), rng=np.random.default_rng(0))
