@@ -117,12 +117,12 @@ def test_last_epochs_keeps_the_last_n_test_scores_and_chains_an_existing_hook():
     assert clf.on_epoch is not None and clf.on_epoch(7, 0.0) is None and calls[-1] == 7  # the original hook is back
 
 
-def test_a_reference_classifier_kept_after_last_epoch_scoring_carries_no_hook_and_pickles(tmp_path):
+def test_a_reference_classifier_kept_after_last_epoch_scoring_carries_no_hook_and_is_shared(tmp_path):
     # The de3dgan-paper preset with --jobs 2 failed its `none` cells: the kept reference still held
-    # the scoring closure (and the test fold), which cannot be pickled.
-    import pickle
+    # the scoring closure (and the test fold), which cannot be saved for the other workers.
+    import torch
 
-    from bench.cell import CellCaches, compute_cell
+    from bench.cell import CellCaches, References, compute_cell
     from bench.runner import plan
     from bench.study import build_study
 
@@ -131,13 +131,14 @@ def test_a_reference_classifier_kept_after_last_epoch_scoring_carries_no_hook_an
             "epoch_metrics=2"]
     config = build_study(None, sets, {"methods": ["none"], "classifiers": ["esc-cnn"], "folds": 2,
                                       "out": str(tmp_path / "out")})
-    caches = CellCaches()
+    shared = tmp_path / "references"  # the folder a run's worker processes share
+    shared.mkdir()
     cells, _ = plan(config)
-    row = compute_cell(config, cells[0], "test", ("", ""), caches)
-    assert row.status == "ok" and row.metrics["last_epochs"] == 2
-    kept = list(caches.references._memory.values())
-    assert len(kept) == 1 and kept[0].on_epoch is None
-    pickle.dumps(kept[0])
+    row = compute_cell(config, cells[0], "test", ("", ""), CellCaches(references=References(shared)))
+    assert row.status == "ok", row.reason
+    assert row.metrics["last_epochs"] == 2
+    saved = list(shared.glob("*.pt"))
+    assert len(saved) == 1 and torch.load(saved[0], weights_only=False).on_epoch is None
 
 
 def test_classifier_metrics_compares_with_the_test_fold_only_when_asked():
